@@ -1,0 +1,1 @@
+"""Package data: found with importlib.resources from an editable install and a wheel alike."""

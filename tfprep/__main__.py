@@ -1,0 +1,3 @@
+from tfprep.cli import main
+
+main()

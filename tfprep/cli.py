@@ -1,0 +1,331 @@
+"""The `tfprep` command line: thin commands that parse options, call the core, render the result.
+
+Nothing heavy is imported at module level: `tfprep --help` and the quiz never load numpy,
+torch or triton (tests/test_imports.py proves it).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tfprep import __version__
+from tfprep.errors import ExitStatus, TfprepError
+
+app = typer.Typer(
+    name="tfprep",
+    help="Get ready for Transformer / LLM interviews: spaced-repetition questions and graded coding drills.\n\n"
+         "Examples:\n\n  tfprep quiz                 review what is due, then new cards\n\n"
+         "  tfprep drill attention      start (then grade) the attention drill\n\n"
+         "  tfprep stats                progress, retention and what is due",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+bank_app = typer.Typer(help="List and validate the question banks.\n\nExamples:\n\n  tfprep bank list\n\n"
+                            "  tfprep bank check my_bank.yaml", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def handled(fn):
+    """Turn TfprepError into a message and its exit status; never a traceback for bad input."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TfprepError as exc:
+            from tfprep import console
+
+            console.error(exc.message, exc.hint)
+            raise typer.Exit(int(exc.status)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tfprep {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Get ready for Transformer / LLM interviews."""
+
+
+# --- quiz -----------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def quiz(
+    bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing or all."),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only questions with this tag."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many cards."),
+    new: int = typer.Option(10, "--new", min=0, help="New cards allowed per day."),
+    cram: bool = typer.Option(False, "--cram", help="Practise any cards without touching the schedule."),
+    type_answer: bool = typer.Option(False, "--type", help="Type your answer; tfprep marks the key points it covers."),
+    timed: Optional[float] = typer.Option(None, "--timed", min=1, help="Seconds of countdown before the reveal."),
+    retention: float = typer.Option(0.9, "--retention", help="FSRS desired retention (0.70-0.99)."),
+) -> None:
+    """Review interview questions as spaced-repetition flashcards (FSRS).
+
+    Due cards come first, then up to --new new cards a day. After each answer rate your recall
+    1-4 (Again, Hard, Good, Easy); `u` undoes the last rating, `q` or Ctrl-C ends the session.
+    Every rating is saved the moment it is given. Works from a pipe, too.
+
+    Examples:
+
+      tfprep quiz --bank core25 --limit 10
+
+      tfprep quiz --tag attention --type
+
+      tfprep quiz --cram --timed 60
+    """
+    from tfprep import banks as banks_mod, console, interactive, quiz as quiz_mod, stats, store
+    from tfprep.scheduler import Scheduler
+
+    scheduler = Scheduler(retention)
+    all_banks = banks_mod.load_all()
+    questions = banks_mod.select(all_banks, bank, tag)
+    conn = store.connect()
+    queue = quiz_mod.choose(conn, questions, now(), limit=limit, new_per_day=new, cram=cram)
+    if not queue:
+        due = conn.execute("SELECT MIN(due) FROM cards").fetchone()[0]
+        console.info("Nothing due right now" + (f"; next card due {console._when(store.parse_ts(due))}." if due else ".")
+                     + " Try --new N for more new cards, or --cram to practise anyway.")
+        return
+    session = quiz_mod.QuizSession(conn, scheduler, queue, now, cram=cram)
+    interactive.run(session, type_answers=type_answer, timed=timed)
+    console.summary({"seen": session.seen, "ratings": {int(r): n for r, n in session.ratings.items() if n},
+                     "next_due": session.next_due(), "streak": stats.streak(conn, now().astimezone().date()),
+                     "cram": cram})
+
+
+# --- stats ----------------------------------------------------------------------------------
+
+@app.command("stats")
+@handled
+def stats_cmd(as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
+    """Reviews, retention, due forecast, streak, mastery per bank and tag, drills.
+
+    Examples:
+
+      tfprep stats
+
+      tfprep stats --json | jq .retention
+    """
+    from tfprep import banks as banks_mod, stats, store
+
+    data = stats.compute(store.connect(), banks_mod.load_all(), now())
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from tfprep import console
+
+    console.stats(data)
+
+
+# --- banks ----------------------------------------------------------------------------------
+
+@bank_app.command("list")
+@handled
+def bank_list() -> None:
+    """The banks with their question counts, new cards and cards due now.
+
+    Example:
+
+      tfprep bank list
+    """
+    from tfprep import banks as banks_mod, console, quiz as quiz_mod, store
+
+    conn = store.connect()
+    rows = []
+    t = store.ts(now())
+    for b in banks_mod.load_all().values():
+        cards = quiz_mod.card_rows(conn, [q.id for q in b.questions])
+        rows.append({"bank": b.name, "title": b.title, "questions": len(b.questions),
+                     "new": len(b.questions) - len(cards), "due": sum(r["due"] <= t for r in cards.values())})
+    console.bank_list(rows)
+
+
+@bank_app.command("check")
+@handled
+def bank_check(
+    files: Optional[list[Path]] = typer.Argument(None, help="Bank files to check (default: every shipped bank)."),
+) -> None:
+    """Validate bank files: YAML, fields, ids unique across banks, difficulty, drill names.
+
+    Every problem is printed as file:line and the exit status is 2 if there is any.
+
+    Examples:
+
+      tfprep bank check
+
+      tfprep bank check question_bank/grill60.yaml
+    """
+    from tfprep import banks as banks_mod, console
+
+    shipped = banks_mod.bank_files()
+    if files:
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise TfprepError(f"cannot read {missing[0]}: no such file")
+        chosen = [f.resolve() for f in files]
+        # ids must stay unique across the shipped banks too
+        paths = [p for p in shipped if p.resolve() not in chosen] + chosen
+    else:
+        chosen = paths = shipped
+    banks, found = banks_mod.check(paths)
+    found = [p for p in found if Path(p.file).resolve() in {c.resolve() for c in chosen}]
+    if found:
+        console.problems(found, chosen)
+        raise typer.Exit(int(ExitStatus.USAGE))
+    n = sum(len(b.questions) for b in banks if b.path.resolve() in {c.resolve() for c in chosen})
+    console.info(f"[green]ok[/]: {len(chosen)} file(s), {n} questions, no problems")
+
+
+# --- drills ---------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def drill(
+    name: Optional[str] = typer.Argument(None, help="The drill; omit to list them all."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Grade this file instead of the workspace file."),
+    hint: bool = typer.Option(False, "--hint", help="Reveal the next hint (recorded)."),
+    solution: bool = typer.Option(False, "--solution", help="Show the reference implementation (recorded)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --solution)."),
+    reset: bool = typer.Option(False, "--reset", help="Restore the starter; the old file is kept as a backup."),
+    watch: bool = typer.Option(False, "--watch", "-w", help="Re-grade every time the file is saved (Ctrl-C stops)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the grading report as JSON, and nothing else."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for drill files (default: TFPREP_HOME/workspace; env TFPREP_WORKSPACE)."),
+) -> None:
+    """Coding drills graded by a hidden test suite: NumPy, PyTorch and Triton.
+
+    The first run writes the starter file and prints the task; every later run grades your file.
+    Exit status: 0 passed, 1 graded and failed, 2 usage error, 3 missing torch/triton/GPU.
+
+    Examples:
+
+      tfprep drill                      list the drills with your status
+
+      tfprep drill attention            start, then grade, the attention drill
+
+      tfprep drill attention --hint     reveal the next hint
+
+      tfprep drill attention --file my_attn.py --json
+    """
+    from tfprep import drills as drills_mod, store
+
+    conn = store.connect()
+    if name is None:
+        from tfprep import console
+
+        rows = drills_mod.listing(conn)
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            console.drill_list(rows)
+        return
+    d = drills_mod.load(name)
+    target = file or drills_mod.workspace_file(d, workspace)
+    if hint or solution or reset:
+        from tfprep import console
+
+        if hint:
+            index, revealed = drills_mod.next_hint(d, conn, now())
+            console.hints(revealed, index)
+        if reset:
+            backup = drills_mod.reset(d, target, conn, now())
+            console.info(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
+        if solution:
+            if not yes and not console.confirm(f"Show the reference solution of '{name}'? It is recorded in your progress."):
+                console.info("Not shown.")
+                return
+            drills_mod.record_event(conn, d.name, "solution", now())
+            console.solution(d.reference.read_text(encoding="utf-8"), d.reference)
+        return
+    if file is None and not target.exists():
+        from tfprep import console
+
+        drills_mod.create_workspace_file(d, target)
+        console.statement(d, target)
+        return
+    if watch:
+        _watch(d, target, conn)
+        return
+    report = drills_mod.grade(d, target)
+    drills_mod.record_attempt(conn, report, now())
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        from tfprep import console
+
+        console.report(report)
+    raise typer.Exit(int(ExitStatus.OK if report.passed else ExitStatus.FAILED))
+
+
+def _watch(d, target: Path, conn) -> None:
+    import time
+
+    from tfprep import console, drills as drills_mod
+
+    console.info(f"Watching {target}; grading on every save. Ctrl-C stops.")
+    last = None
+    try:
+        while True:
+            try:
+                stamp = target.stat().st_mtime_ns
+            except OSError:
+                stamp = None
+            if stamp is not None and stamp != last:
+                last = stamp
+                report = drills_mod.grade(d, target)
+                drills_mod.record_attempt(conn, report, now())
+                console.report(report)
+                console.info("[dim]Waiting for the next save...[/]")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.info("Stopped watching.")
+
+
+# --- paths ----------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def paths() -> None:
+    """Where tfprep keeps your progress, your drill files and its content.
+
+    Set TFPREP_HOME to move all of your state somewhere else.
+
+    Example:
+
+      TFPREP_HOME=/tmp/tfprep tfprep paths
+    """
+    from tfprep import console, paths as p
+
+    console.paths_table([("home (TFPREP_HOME)", str(p.home())), ("progress database", str(p.db_path())),
+                         ("drill workspace", str(p.workspace())), ("question banks", str(p.bank_dir())),
+                         ("drills", str(p.drills_dir())), ("reference implementations", str(p.content("reference_impls")))])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Everything that draws on the terminal. The only module that imports rich."""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+out = Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+err = Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}
+RATING_NAME = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+
+
+def error(message: str, hint: str | None = None) -> None:
+    err.print(Text("error: ", style="bold red") + Text(message))
+    if hint:
+        err.print(Text(hint, style="dim"))
+
+
+def info(message: str) -> None:
+    out.print(message)
+
+
+def ask(prompt: str) -> str | None:
+    """One line from stdin (a terminal or a pipe); None at end of input."""
+    out.print(prompt, end="")
+    line = sys.stdin.readline()
+    if not line:
+        out.print()
+        return None
+    return line.rstrip("\n")
+
+
+def ask_timed(prompt: str, seconds: float) -> str | None:
+    """Show a countdown until Enter is pressed or time runs out; returns the line, "" on timeout."""
+    import select
+    import time
+
+    end = time.monotonic() + seconds
+    tty = sys.stdout.isatty()
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            out.print("\r[bold yellow]Time's up.[/]" + " " * 20)
+            return ""
+        if tty:
+            out.print(f"\r{prompt} [bold]{int(left) + 1:>3}s[/] ", end="")
+        ready, _, _ = select.select([sys.stdin], [], [], min(1.0, left))
+        if ready:
+            line = sys.stdin.readline()
+            out.print()
+            return line.rstrip("\n") if line else None
+
+
+# --- quiz -----------------------------------------------------------------------------------
+
+def question(q, index: int, total: int, due_info: str = "") -> None:
+    title = f"[bold]{q.bank}[/] · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}"
+    out.print()
+    out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue"))
+
+
+def reveal(q, marks: list[bool] | None = None) -> None:
+    out.print(Panel(Markdown(q.answer.strip()), title="Model answer", title_align="left", border_style="green"))
+    table = Table.grid(padding=(0, 1))
+    for i, point in enumerate(q.key_points):
+        mark = "•" if marks is None else ("[green]✓[/]" if marks[i] else "[red]✗[/]")
+        table.add_row(mark, point)
+    out.print("[bold]Key points[/]")
+    out.print(table)
+    if q.follow_ups:
+        out.print("[bold]Follow-ups[/]")
+        for f in q.follow_ups:
+            out.print(f"  ? {f}")
+    if q.drills:
+        out.print(f"[dim]Practise it: {', '.join('tfprep drill ' + d for d in q.drills)}[/]")
+
+
+def rating_prompt(previews: dict, suggested: int | None, can_undo: bool) -> str:
+    parts = [f"[{RATING_STYLE[int(r)]}]{int(r)} {RATING_NAME[int(r)]}[/] ({iv})" for r, iv in previews.items()]
+    extra = "  u undo" if can_undo else ""
+    default = f"  [Enter = {suggested}]" if suggested else ""
+    return "Rate: " + "  ".join(parts) + f"{extra}  q quit{default} > "
+
+
+def summary(data: dict) -> None:
+    table = Table(title="Session summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Cards rated", str(data["seen"]))
+    table.add_row("Ratings", "  ".join(f"{RATING_NAME[r]} {n}" for r, n in sorted(data["ratings"].items())) or "—")
+    table.add_row("Next due", _when(data["next_due"]))
+    table.add_row("Streak", f"{data['streak']} day{'s' if data['streak'] != 1 else ''}")
+    if data.get("cram"):
+        table.add_row("Mode", "cram (schedule untouched)")
+    out.print()
+    out.print(table)
+
+
+def _when(dt: datetime | None) -> str:
+    if dt is None:
+        return "nothing scheduled"
+    return dt.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+# --- stats, banks, paths --------------------------------------------------------------------
+
+def stats(data: dict) -> None:
+    t = Table(title="Reviews", show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column()
+    ret = f"{data['retention']:.1%}" if data["retention"] is not None else "— (no review cards yet)"
+    for k, v in [("Today", data["reviews_today"]), ("All time", data["reviews_total"]), ("Retention", ret),
+                 ("Due today", data["due_today"]), ("Streak", f"{data['streak_days']} days"),
+                 ("Cards in the schedule", data["cards_total"])]:
+        t.add_row(k, str(v))
+    out.print(t)
+    f = Table(title="Due in the next 7 days", title_justify="left")
+    for d in data["due_next_7_days"]:
+        f.add_column(d["day"][5:], justify="right")
+    f.add_row(*[str(d["due"]) for d in data["due_next_7_days"]])
+    out.print(f)
+    for title, key in (("Mastery by bank", "banks"), ("Mastery by tag", "tags")):
+        m = Table(title=title, title_justify="left")
+        for col in ("", "questions", "seen", "mature (≥21d)", "mastery"):
+            m.add_column(col, justify="left" if not col else "right")
+        for name, v in data[key].items():
+            m.add_row(name, str(v["questions"]), str(v["seen"]), str(v["mature"]), f"{v['mastery']:.0%}")
+        out.print(m)
+    d = data["drills"]
+    out.print(f"[bold]Drills[/]: {d['passed']} passed, {d['attempted']} attempted, {d['attempts']} gradings")
+
+
+def bank_list(rows: list[dict]) -> None:
+    t = Table(title="Question banks", title_justify="left")
+    for col in ("bank", "title", "questions", "new", "due now"):
+        t.add_column(col, justify="right" if col in ("questions", "new", "due now") else "left")
+    for r in rows:
+        t.add_row(r["bank"], r["title"], str(r["questions"]), str(r["new"]), str(r["due"]))
+    out.print(t)
+
+
+def problems(found: list, files: list) -> None:
+    for p in found:
+        err.print(f"[bold]{p.file}:{p.line}[/]: {p.message}", markup=True, highlight=False)
+    if found:
+        err.print(f"[red]{len(found)} problem(s)[/] in {len(files)} file(s)")
+
+
+def paths_table(rows: list[tuple[str, str]]) -> None:
+    t = Table(show_header=False)
+    t.add_column(style="bold")
+    t.add_column()
+    for k, v in rows:
+        t.add_row(k, v)
+    out.print(t)
+
+
+# --- drills ---------------------------------------------------------------------------------
+
+STATUS_STYLE = {"new": "dim", "attempted": "yellow", "passed": "green"}
+
+
+def drill_list(rows: list[dict]) -> None:
+    t = Table(title="Drills (tfprep drill NAME to start one)", title_justify="left")
+    for col in ("#", "drill", "tier", "topic", "status", "best", "hints"):
+        t.add_column(col, justify="right" if col in ("#", "best", "hints") else "left")
+    for i, r in enumerate(rows, 1):
+        best = f"{r['best']:.0%}" if r["best"] is not None else "—"
+        t.add_row(str(i), r["name"], r["tier"], r["title"], f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]",
+                  best, str(r["hints"]))
+    out.print(t)
+
+
+def statement(drill, path) -> None:
+    out.print(Panel(Markdown(drill.statement.strip()), title=f"[bold]{drill.title}[/] · {drill.name} · {drill.tier}",
+                    title_align="left", border_style="blue"))
+    out.print(f"Your file: [bold]{path}[/]")
+    out.print(f"Edit it, then run [bold]tfprep drill {drill.name}[/] to grade it "
+              f"([bold]--hint[/] for a hint, [bold]--watch[/] to re-grade on every save).")
+
+
+def hints(revealed: list[str], new_index: int) -> None:
+    if new_index == 0:
+        out.print("[yellow]No more hints: every hint is shown below.[/]")
+    for i, h in enumerate(revealed, 1):
+        style = "bold" if i == new_index else "dim"
+        out.print(Text(f"Hint {i}/{len(revealed)}: ", style="bold") + Text(h, style=style if style == "dim" else ""))
+
+
+def solution(source: str, path) -> None:
+    from rich.syntax import Syntax
+
+    out.print(Panel(Syntax(source, "python", line_numbers=False), title=f"Reference: {path}", title_align="left"))
+
+
+def report(rep, notes: list[str] | None = None) -> None:
+    t = Table(title=f"{rep.drill}: {rep.file}", title_justify="left", show_lines=False)
+    t.add_column("", width=2)
+    t.add_column("check")
+    t.add_column("result")
+    for c in rep.checks:
+        if c.passed:
+            t.add_row("[green]✓[/]", c.title, "[green]pass[/]")
+        else:
+            t.add_row("[red]✗[/]", c.title, Text(c.message or "failed", style="red"))
+    out.print(t)
+    if rep.problem:
+        out.print(Text(rep.problem, style="bold red"))
+    for bug in rep.bugs:
+        out.print(Text(f"Diagnosis: your output matches a classic bug: {bug}.", style="bold yellow"))
+    for note in (notes or []) + rep.notes:
+        out.print(Text(note, style="dim"))
+    total = len(rep.checks)
+    if rep.passed:
+        out.print(f"[bold green]PASSED[/] {rep.checks_passed}/{total} checks in {rep.duration_s:.1f} s")
+    else:
+        out.print(f"[bold red]FAILED[/] {rep.checks_passed}/{total} checks passed ({rep.duration_s:.1f} s)")
+
+
+def confirm(question: str) -> bool:
+    answer = ask(f"{question} [y/N] ")
+    return bool(answer) and answer.strip().lower() in ("y", "yes")

@@ -1,0 +1,208 @@
+"""Drills: the ordered catalog, each drill's folder, and the learner's workspace.
+
+A drill folder `drills/NAME/` has fixed file names: drill.yaml (title, statement, tier,
+requires, tags, difficulty, time_limit, memory_mb, functions, hints), starter.py and the hidden
+suite test_*.py. The curriculum order is drills/catalog.yaml. Nothing here imports numpy.
+"""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from tfprep import paths, store
+from tfprep.errors import ExitStatus, TfprepError, did_you_mean
+
+TIERS = ("numpy", "torch", "triton")
+DEFAULT_TIME_LIMIT = 60
+DEFAULT_MEMORY_MB = {"numpy": 2048, "torch": 8192, "triton": 16384}
+INSTALL = {
+    "torch": "pip install 'tfprep[torch]'   (on this kind of machine: pip install torch==2.13.0)",
+    "triton": "pip install 'tfprep[gpu]'   (Linux; the CPU interpreter needs only `pip install triton`)",
+}
+
+
+@dataclass
+class Drill:
+    name: str
+    tier: str
+    folder: Path
+    title: str = ""
+    statement: str = ""
+    requires: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    difficulty: int = 1
+    time_limit: float = DEFAULT_TIME_LIMIT
+    memory_mb: int = 2048
+    functions: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def module(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / "starter.py"
+
+    @property
+    def suite(self) -> Path:
+        suites = sorted(self.folder.glob("test_*.py"))
+        if len(suites) != 1:
+            raise TfprepError(f"drill '{self.name}' must have exactly one test_*.py suite", ExitStatus.USAGE)
+        return suites[0]
+
+    @property
+    def reference(self) -> Path:
+        return paths.content("reference_impls") / f"{self.module}.py"
+
+
+def _yaml(path: Path):
+    import yaml
+
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@lru_cache(maxsize=1)
+def catalog() -> list[tuple[str, str]]:
+    """(name, tier) for every drill of the curriculum, in order."""
+    return [(d["name"], d["tier"]) for d in _yaml(paths.drills_dir() / "catalog.yaml")["drills"]]
+
+
+def catalog_names() -> list[str]:
+    return [name for name, _ in catalog()]
+
+
+def available() -> list[str]:
+    """Catalog names whose folder exists, in curriculum order."""
+    root = paths.drills_dir()
+    return [name for name in catalog_names() if (root / name / "drill.yaml").is_file()]
+
+
+def load(name: str) -> Drill:
+    names = available()
+    if name not in names:
+        planned = name in catalog_names()
+        raise TfprepError(f"drill '{name}' is {'planned but not written yet' if planned else 'unknown'}",
+                          hint=did_you_mean(name, names) or "run `tfprep drill` to list the drills")
+    tier = dict(catalog())[name]
+    folder = paths.drills_dir() / name
+    meta = _yaml(folder / "drill.yaml") or {}
+    return Drill(name=name, tier=tier, folder=folder, title=meta.get("title", name),
+                 statement=meta.get("statement", ""), requires=list(meta.get("requires", [])),
+                 tags=list(meta.get("tags", [])), difficulty=int(meta.get("difficulty", 1)),
+                 time_limit=float(meta.get("time_limit", DEFAULT_TIME_LIMIT)),
+                 memory_mb=int(meta.get("memory_mb", DEFAULT_MEMORY_MB[tier])),
+                 functions=list(meta.get("functions", [])), hints=list(meta.get("hints", [])))
+
+
+# --- workspace ------------------------------------------------------------------------------
+
+def workspace_file(drill: Drill, workspace: Path | None = None) -> Path:
+    return (workspace or paths.workspace()) / f"{drill.module}.py"
+
+
+def create_workspace_file(drill: Drill, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(drill.starter, target)
+
+
+def reset(drill: Drill, target: Path, conn: sqlite3.Connection, now: datetime | None = None) -> Path | None:
+    """Restore the starter; the old file is kept as NAME.py.bak-TIMESTAMP. Returns the backup."""
+    now = now or datetime.now(timezone.utc)
+    backup = None
+    if target.exists():
+        backup = target.with_name(f"{target.name}.bak-{now.astimezone().strftime('%Y%m%d-%H%M%S')}")
+        target.replace(backup)
+    create_workspace_file(drill, target)
+    record_event(conn, drill.name, "reset", now, str(backup) if backup else None)
+    return backup
+
+
+# --- progress -------------------------------------------------------------------------------
+
+def record_event(conn: sqlite3.Connection, drill: str, kind: str, now: datetime, detail: str | None = None) -> None:
+    with store.transaction(conn):
+        conn.execute("INSERT INTO drill_events (drill, kind, at, detail) VALUES (?, ?, ?, ?)",
+                     (drill, kind, store.ts(now), detail))
+
+
+def hints_used(conn: sqlite3.Connection, drill: str) -> int:
+    return conn.execute("SELECT COUNT(*) FROM drill_events WHERE drill = ? AND kind = 'hint'", (drill,)).fetchone()[0]
+
+
+def next_hint(drill: Drill, conn: sqlite3.Connection, now: datetime | None = None) -> tuple[int, list[str]]:
+    """Reveal (and record) the next hint; returns (number revealed now or 0 if none left, all revealed)."""
+    used = hints_used(conn, drill.name)
+    if used >= len(drill.hints):
+        return 0, drill.hints
+    record_event(conn, drill.name, "hint", now or datetime.now(timezone.utc), str(used + 1))
+    return used + 1, drill.hints[: used + 1]
+
+
+def record_attempt(conn: sqlite3.Connection, report, now: datetime | None = None) -> None:
+    import json
+
+    now = now or datetime.now(timezone.utc)
+    with store.transaction(conn):
+        conn.execute(
+            "INSERT INTO drill_attempts (drill, attempted_at, day, passed, checks_passed, checks_total,"
+            " duration_s, hints_used, file, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (report.drill, store.ts(now), store.local_day(now), int(report.passed), report.checks_passed,
+             len(report.checks), report.duration_s, hints_used(conn, report.drill), report.file,
+             json.dumps(report.to_dict())))
+
+
+def progress(conn: sqlite3.Connection) -> dict[str, dict]:
+    """Per drill: attempts, passed, best checks passed/total, hints used."""
+    out: dict[str, dict] = {}
+    for r in conn.execute(
+        "SELECT drill, COUNT(*) AS attempts, MAX(passed) AS passed,"
+        " MAX(CAST(checks_passed AS REAL) / MAX(checks_total, 1)) AS best FROM drill_attempts GROUP BY drill"
+    ):
+        out[r["drill"]] = {"attempts": r["attempts"], "passed": bool(r["passed"]), "best": r["best"]}
+    for r in conn.execute("SELECT drill, COUNT(*) AS n FROM drill_events WHERE kind = 'hint' GROUP BY drill"):
+        out.setdefault(r["drill"], {"attempts": 0, "passed": False, "best": None})["hints"] = r["n"]
+    for d in out.values():
+        d.setdefault("hints", 0)
+        d["status"] = "passed" if d["passed"] else ("attempted" if d["attempts"] else "new")
+    return out
+
+
+def listing(conn: sqlite3.Connection) -> list[dict]:
+    prog = progress(conn)
+    rows = []
+    for name in available():
+        d = load(name)
+        p = prog.get(name, {"status": "new", "attempts": 0, "best": None, "hints": 0})
+        rows.append({"name": name, "tier": d.tier, "title": d.title, "tags": d.tags, "difficulty": d.difficulty,
+                     "status": p["status"], "attempts": p["attempts"], "best": p["best"], "hints": p["hints"]})
+    return rows
+
+
+# --- grading --------------------------------------------------------------------------------
+
+def missing_capability(drill: Drill) -> str | None:
+    """The install command for the first missing requirement, or None."""
+    import importlib.util
+
+    for req in drill.requires:
+        if req in INSTALL and importlib.util.find_spec(req) is None:
+            return INSTALL[req]
+    return None
+
+
+def grade(drill: Drill, file: Path):
+    """Run the hidden suite on `file` in a child process and return the Report."""
+    from tfprep.grading.runner import run_suite
+
+    if not file.is_file():
+        raise TfprepError(f"cannot read {file}: no such file")
+    install = missing_capability(drill)
+    if install:
+        raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,
+                          hint=f"install it with: {install}")
+    return run_suite(drill.suite, file, drill=drill.name, time_limit=drill.time_limit, memory_mb=drill.memory_mb)

@@ -1,0 +1,201 @@
+"""Helpers for hidden suites: compare a submission with the reference and explain failures.
+
+Every failure raises `CheckFailed`, an AssertionError carrying a learner-facing message and,
+when the submission's output matches a known classic bug, that bug's label. Suites pass known
+bugs as `bugs={label: array_or_zero_arg_callable}`; callables are evaluated only on failure.
+
+The numpy functions used here are bound at import time, before the submission is imported, so
+a submission that rebinds `numpy.allclose` or friends cannot change a verdict (and the plugin
+reports such rebinding anyway).
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import tracemalloc
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+_asarray = np.asarray
+_isfinite = np.isfinite
+_abs = np.abs
+_argmax = np.argmax
+_unravel = np.unravel_index
+_allclose = np.allclose
+_ndarray = np.ndarray
+_float64 = np.float64
+
+
+class CheckFailed(AssertionError):
+    """A check failed; `bug` names the classic bug the output matches, if any."""
+
+    def __init__(self, message: str, bug: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.bug = bug
+
+
+def fail(message: str, bug: str | None = None) -> None:
+    if bug:
+        message = f"{message}\nLooks like the classic bug: {bug}."
+    raise CheckFailed(message, bug)
+
+
+def expect(condition: Any, message: str, bug: str | None = None) -> None:
+    """Fail with `message` (naming `bug`) unless `condition` holds."""
+    if not bool(condition):
+        fail(message, bug)
+
+
+def describe(**values: Any) -> str:
+    """A short, readable description of a test case: shapes and dtypes of arrays, reprs of the rest."""
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, _ndarray):
+            parts.append(f"{name} {tuple(value.shape)} {value.dtype}")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)
+
+
+def _resolve(candidate: Any) -> Any:
+    try:
+        return candidate() if callable(candidate) else candidate
+    except Exception:  # a bug variant that cannot run on this input simply does not match
+        return None
+
+
+def matching_bug(got: Any, bugs: Mapping[str, Any] | None, rtol: float, atol: float) -> str | None:
+    """The label of the first known-bug output that `got` matches, or None."""
+    if not bugs:
+        return None
+    try:
+        got_arr = _asarray(got, dtype=_float64)
+    except (TypeError, ValueError):
+        return None
+    for label, candidate in bugs.items():
+        out = _resolve(candidate)
+        if out is None:
+            continue
+        try:
+            bug_arr = _asarray(out, dtype=_float64)
+        except (TypeError, ValueError):
+            continue
+        if bug_arr.shape != got_arr.shape:
+            continue
+        both_finite = _isfinite(bug_arr) & _isfinite(got_arr)
+        same_nonfinite = ((~_isfinite(bug_arr)) & (~_isfinite(got_arr))) | both_finite
+        if not same_nonfinite.all():
+            continue
+        if _allclose(got_arr[both_finite], bug_arr[both_finite], rtol=max(rtol, 1e-3), atol=max(atol, 1e-4)):
+            return label
+    return None
+
+
+def as_array(got: Any, what: str) -> np.ndarray:
+    """Convert a returned value to a float array or fail with a plain reason."""
+    if got is None:
+        fail(f"`{what}` is None: did the function forget to `return`?")
+    if isinstance(got, tuple) and len(got) > 0 and all(isinstance(x, _ndarray) for x in got):
+        fail(f"`{what}` is a tuple of {len(got)} arrays where a single array was expected.")
+    try:
+        arr = _asarray(got)
+    except Exception as exc:  # ragged lists and the like
+        fail(f"`{what}` could not be read as an array ({type(exc).__name__}: {exc}).")
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        fail(f"`{what}` has dtype {arr.dtype}; expected numbers (got a {type(got).__name__}).")
+    return arr
+
+
+def unpack(result: Any, n: int, what: str) -> tuple:
+    """Check that a function returned an n-tuple (a list is accepted too)."""
+    if not isinstance(result, (tuple, list)) or len(result) != n:
+        kind = type(result).__name__
+        size = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+        fail(f"`{what}` should return a tuple of {n} values; it returned a {kind}{size}.")
+    return tuple(result)
+
+
+def expect_close(
+    got: Any,
+    expected: Any,
+    *,
+    what: str,
+    case: str = "",
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    bugs: Mapping[str, Any] | None = None,
+) -> None:
+    """Compare `got` with `expected`; on failure explain shape, NaN/inf, worst error, and bug."""
+    where = f" for {case}" if case else ""
+    exp = _asarray(expected, dtype=_float64)
+    arr = as_array(got, what)
+    if arr.shape != exp.shape:
+        bug = matching_bug(arr, bugs, rtol, atol)
+        fail(f"`{what}` has shape {tuple(arr.shape)}, expected {tuple(exp.shape)}{where}.", bug)
+    arr = arr.astype(_float64)
+    finite = _isfinite(arr)
+    if not finite.all():
+        bad = tuple(int(i) for i in _unravel(int(_argmax(~finite)), arr.shape)) if arr.ndim else ()
+        n_bad = int((~finite).sum())
+        bug = matching_bug(arr, bugs, rtol, atol)
+        fail(
+            f"`{what}` contains {n_bad} NaN/inf value(s), first at index {bad}{where} "
+            f"(expected {exp[bad]:.6g} there). Large inputs need a numerically stable formula.",
+            bug,
+        )
+    if _allclose(arr, exp, rtol=rtol, atol=atol):
+        return
+    err = _abs(arr - exp)
+    idx = tuple(int(i) for i in _unravel(int(_argmax(err)), err.shape)) if err.ndim else ()
+    worst = float(err[idx])
+    rel = worst / max(float(_abs(exp[idx])), 1e-300)
+    bug = matching_bug(arr, bugs, rtol, atol)
+    fail(
+        f"`{what}` differs from the reference{where}: max abs error {worst:.3g} "
+        f"(rel {rel:.3g}) at index {idx}: got {float(arr[idx]):.6g}, expected {float(exp[idx]):.6g} "
+        f"(tolerance rtol={rtol:g}, atol={atol:g}).",
+        bug,
+    )
+
+
+@contextlib.contextmanager
+def peak_memory():
+    """Measure the peak traced allocation (numpy arrays included) inside the block.
+
+    Yields a dict whose "peak" key (bytes) is filled when the block exits.
+    """
+    stats: dict[str, int] = {}
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base, _ = tracemalloc.get_traced_memory()
+    try:
+        yield stats
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        stats["peak"] = max(0, peak - base)
+        if not was_tracing:
+            tracemalloc.stop()
+
+
+def fmt_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def randn(gen: np.random.Generator, *shape: int, scale: float = 1.0, dtype=np.float64) -> np.ndarray:
+    return (gen.standard_normal(shape) * scale).astype(dtype)
+
+
+def isclose_scalar(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    return math.isfinite(a) and abs(a - b) <= atol + rtol * abs(b)

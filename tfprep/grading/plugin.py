@@ -1,0 +1,259 @@
+"""pytest plugin loaded into the grading child process (`-p tfprep.grading.plugin`).
+
+It provides the `sub` fixture (the learner's module, imported lazily and defensively), writes
+one JSON line per event to the file named by TFPREP_RESULTS, and watches for a submission that
+rebinds numpy, the check helpers or the reference implementations. The parent process decides
+the verdict from these records alone; a record that is missing counts as a failure.
+
+Record kinds: {"event": "collected", "ids": [...], "titles": {...}}, {"event": "start", "id"},
+{"event": "result", "id", "outcome", "message", "bug", "duration"}, {"event": "tamper",
+"message"}, {"event": "finish"}.
+"""
+from __future__ import annotations
+
+import builtins
+import errno
+import importlib.util
+import json
+import math
+import os
+import sys
+import traceback
+from typing import Any
+
+import numpy
+import numpy.linalg
+import numpy.random
+import numpy.testing
+import pytest
+
+from tfprep.grading import checks
+from tfprep.grading.checks import CheckFailed
+
+SUBMISSION_MODULE = "submission"
+_fd: int | None = None
+_snapshot: dict[str, tuple[int, dict[str, int]]] = {}
+_tampered: list[str] = []
+_reports: dict[str, dict[str, Any]] = {}
+
+
+def _emit(record: dict[str, Any]) -> None:
+    if _fd is not None:
+        os.write(_fd, (json.dumps(record) + "\n").encode())
+
+
+def _memory_limit_text() -> str:
+    mb = int(os.environ.get("TFPREP_MEMORY_MB", "0") or 0)
+    return f"more than {mb / 1024:.1f} GB" if mb else "more memory than is available"
+
+
+# --- tamper detection ---------------------------------------------------------------------
+
+def _watched_modules() -> dict[str, Any]:
+    names = ["numpy", "numpy.linalg", "numpy.random", "numpy.testing", "math", "builtins",
+             "pytest", "tfprep.grading.checks", "tfprep.grading.plugin"]
+    names += [n for n in sys.modules if n.startswith("reference_impls")]
+    names += [n for n in sys.modules if n.startswith(("torch", "triton")) and n.count(".") == 0]
+    return {n: sys.modules[n] for n in names if n in sys.modules}
+
+
+def _take_snapshot(extra: dict[str, Any]) -> None:
+    mods = _watched_modules()
+    mods.update(extra)
+    for name, mod in mods.items():
+        _snapshot[name] = (id(mod), {k: id(v) for k, v in vars(mod).items()})
+
+
+def _check_tamper(when: str) -> str | None:
+    if _tampered:
+        return _tampered[0]
+    for name, (mod_id, attrs) in _snapshot.items():
+        mod = sys.modules.get(name)
+        if mod is not None and id(mod) != mod_id and not name.startswith("test_"):
+            msg = f"your code replaced the module `{name}` {when}"
+            break
+        if mod is None:
+            continue
+        current = vars(mod)
+        changed = [k for k, i in attrs.items() if k in current and id(current[k]) != i and not k.startswith("__")]
+        if changed:
+            msg = f"your code rebinds {', '.join(f'`{name}.{k}`' for k in sorted(changed)[:3])} {when}"
+            break
+    else:
+        return None
+    msg += ": a submission must not change numpy, the test helpers or the reference implementations."
+    _tampered.append(msg)
+    _emit({"event": "tamper", "message": msg})
+    return msg
+
+
+# --- the learner's module -----------------------------------------------------------------
+
+def _user_frame(tb) -> str:
+    """`line N: source` of the deepest frame inside the submission, if any."""
+    path = os.environ.get("TFPREP_SUBMISSION", "")
+    found = ""
+    for frame in traceback.extract_tb(tb):
+        if path and os.path.abspath(frame.filename) == os.path.abspath(path):
+            found = f" (line {frame.lineno} of your file: `{(frame.line or '').strip()}`)"
+    return found
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, numpy.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _explain(exc: BaseException, name: str) -> str:
+    where = _user_frame(exc.__traceback__)
+    if isinstance(exc, NotImplementedError):
+        return f"NOT IMPLEMENTED: `{name}` still raises NotImplementedError{where}."
+    if isinstance(exc, MemoryError):
+        return f"`{name}` used {_memory_limit_text()} of memory{where}."
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        cap = int(os.environ.get("TFPREP_FILE_CAP", "0") or 0) // 2**20
+        return f"`{name}` printed more than {cap} MB of output{where}."
+    if isinstance(exc, RecursionError):
+        return f"`{name}` recursed too deeply{where}."
+    if isinstance(exc, SystemExit):
+        return f"`{name}` called sys.exit(){where}: a function must return its result."
+    if isinstance(exc, KeyboardInterrupt):
+        return f"`{name}` raised KeyboardInterrupt{where}."
+    if not isinstance(exc, Exception):  # pytest.skip/exit/fail and other control-flow exceptions
+        return f"`{name}` raised {type(exc).__name__}{where}: tests cannot be skipped or stopped from a submission."
+    text = str(exc).strip().splitlines()
+    detail = f": {text[0][:300]}" if text else ""
+    return f"`{name}` raised {type(exc).__name__}{detail}{where}."
+
+
+class Submission:
+    """The learner's module; `fn(name)` returns a guarded callable."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.module = None
+        self.import_error: str | None = None
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            spec = importlib.util.spec_from_file_location(SUBMISSION_MODULE, self.path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot import {self.path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[SUBMISSION_MODULE] = module
+            spec.loader.exec_module(module)
+            self.module = module
+        except SyntaxError as exc:
+            self.import_error = f"SYNTAX ERROR in your file, line {exc.lineno}: {exc.msg}."
+        except BaseException as exc:  # noqa: BLE001 - anything at import time is the learner's
+            self.import_error = "Your file failed while being imported: " + _explain(exc, "import")[len("`import` "):]
+        tamper = _check_tamper("when your file is imported")
+        if tamper:
+            self.import_error = tamper
+
+    def fn(self, name: str):
+        if self.import_error:
+            checks.fail(self.import_error)
+        target = getattr(self.module, name, None)
+        if target is None:
+            checks.fail(f"MISSING FUNCTION: no `{name}` in your file.")
+        if not callable(target):
+            checks.fail(f"`{name}` in your file is a {type(target).__name__}, not a function.")
+
+        def guarded(*args, **kwargs):
+            args, kwargs = _copy(args), _copy(kwargs)
+            try:
+                return target(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001
+                raise CheckFailed(_explain(exc, name)) from None
+
+        guarded.__name__ = name
+        return guarded
+
+
+@pytest.fixture(scope="session")
+def sub() -> Submission:
+    path = os.environ.get("TFPREP_SUBMISSION")
+    if not path:
+        raise RuntimeError("TFPREP_SUBMISSION is not set: run suites through `tfprep drill`")
+    return Submission(path)
+
+
+# --- recording ------------------------------------------------------------------------------
+
+def _title(item: pytest.Item) -> str:
+    doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
+    title = doc.splitlines()[0].rstrip(".") if doc else item.name.split("[")[0].removeprefix("test_").replace("_", " ")
+    if "[" in item.name:
+        title += " [" + item.name.split("[", 1)[1]
+    return title
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _fd
+    path = os.environ.get("TFPREP_RESULTS")
+    if path:
+        _fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _emit({"event": "collected", "ids": [i.nodeid for i in session.items],
+           "titles": {i.nodeid: _title(i) for i in session.items}})
+    suites = {m.__name__: m for m in {getattr(i, "module", None) for i in session.items} if m is not None}
+    _take_snapshot(suites)
+
+
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    _emit({"event": "start", "id": nodeid})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    message, bug = None, None
+    if call.excinfo is not None:
+        exc = call.excinfo.value
+        if isinstance(exc, CheckFailed):
+            message, bug = exc.message, exc.bug
+        elif isinstance(exc, MemoryError):
+            message = f"Your code used {_memory_limit_text()} of memory."
+        else:
+            message = f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+    tamper = _check_tamper("while the checks ran") if call.when == "teardown" else None
+    if tamper and report.passed:
+        report.outcome = "failed"
+        message = tamper
+    report.tfprep = (message, bug)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    rec = _reports.setdefault(report.nodeid, {"outcome": "passed", "message": None, "bug": None,
+                                              "duration": 0.0, "output": 0})
+    rec["duration"] += report.duration
+    rec["output"] = max(rec["output"], len(report.capstdout) + len(report.capstderr))
+    message, bug = getattr(report, "tfprep", (None, None))
+    if report.outcome != "passed" and rec["outcome"] == "passed":
+        rec["outcome"] = "failed" if report.outcome == "failed" else report.outcome
+        rec["message"] = message or (f"skipped: {report.longrepr[-1]}" if report.skipped else None)
+        rec["bug"] = bug
+    if report.when == "teardown":
+        cap = int(os.environ.get("TFPREP_OUTPUT_CAP", "1000000"))
+        if rec["output"] > cap and rec["outcome"] == "passed":
+            rec["outcome"] = "failed"
+            rec["message"] = f"Your code printed {rec['output'] / 1e6:.1f} MB of output (limit {cap / 1e6:.1f} MB)."
+        _emit({"event": "result", "id": report.nodeid, **{k: v for k, v in rec.items() if k != "output"}})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _emit({"event": "finish", "exitstatus": int(exitstatus)})
+
+
+# Silence "unused" linters: these are bound so their identity is part of the snapshot.
+_ = (builtins, math)

@@ -1,0 +1,186 @@
+"""A quiz session: which cards to show, and committing each rating (one transaction each).
+
+No terminal here: the interactive loop (tfprep.interactive) drives a QuizSession. Times come
+from a clock function, so tests can pin them.
+"""
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from tfprep import store
+from tfprep.banks import Question
+from tfprep.scheduler import Rating, Scheduler
+
+LEARN_AHEAD = timedelta(minutes=20)  # a card due again within this is shown again this session
+KIND_BY_STATE = {1: "learn", 2: "review", 3: "relearn"}
+
+
+def new_today(conn: sqlite3.Connection, day: str) -> int:
+    return conn.execute("SELECT COUNT(*) FROM reviews WHERE kind = 'new' AND day = ?", (day,)).fetchone()[0]
+
+
+def card_rows(conn: sqlite3.Connection, ids: list[str]) -> dict[str, sqlite3.Row]:
+    rows: dict[str, sqlite3.Row] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(f"SELECT * FROM cards WHERE card_id IN ({marks})", chunk):
+            rows[r["card_id"]] = r
+    return rows
+
+
+def choose(conn: sqlite3.Connection, questions: list[Question], now: datetime, *, limit: int | None = None,
+           new_per_day: int = 10, cram: bool = False) -> list[Question]:
+    """Due cards first (most overdue first), then new cards up to today's allowance.
+
+    With `cram`, every selected question is eligible (due ones first, then the rest by due
+    date, then new ones), nothing is limited by the schedule, and nothing will be rescheduled.
+    """
+    rows = card_rows(conn, [q.id for q in questions])
+    now_s = store.ts(now)
+    seen = sorted((q for q in questions if q.id in rows), key=lambda q: rows[q.id]["due"])
+    due = [q for q in seen if rows[q.id]["due"] <= now_s]
+    new = [q for q in questions if q.id not in rows]
+    if cram:
+        picked = due + [q for q in seen if q not in due] + new
+    else:
+        allowance = max(0, new_per_day - new_today(conn, store.local_day(now)))
+        picked = due + new[:allowance]
+    return picked[:limit] if limit is not None else picked
+
+
+@dataclass
+class _Undo:
+    question: Question
+    rating: Rating
+    review_id: int
+    previous: dict | None  # the cards row before the rating; None if the card was new
+    requeued: bool
+
+
+@dataclass
+class QuizSession:
+    conn: sqlite3.Connection
+    scheduler: Scheduler
+    queue: list[Question]
+    clock: Callable[[], datetime]
+    cram: bool = False
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    ratings: Counter = field(default_factory=Counter)
+    _undo: list[_Undo] = field(default_factory=list)
+
+    def next(self) -> Question | None:
+        return self.queue[0] if self.queue else None
+
+    def _row(self, q: Question) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM cards WHERE card_id = ?", (q.id,)).fetchone()
+
+    def card(self, q: Question):
+        row = self._row(q)
+        return self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(self.clock())
+
+    def preview(self, q: Question) -> dict[Rating, timedelta]:
+        return self.scheduler.preview(self.card(q), self.clock())
+
+    def rate(self, q: Question, rating: Rating, duration_ms: int | None = None) -> datetime | None:
+        """Commit one rating; returns the card's next due time (None when cramming)."""
+        now = self.clock()
+        row = self._row(q)
+        before = self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(now)
+        after = None if self.cram else self.scheduler.review(before, rating, now)
+        kind = "cram" if self.cram else ("new" if row is None else KIND_BY_STATE.get(row["state"], "review"))
+        with store.transaction(self.conn):
+            cur = self.conn.execute(
+                "INSERT INTO reviews (card_id, rating, reviewed_at, day, kind, duration_ms, before, after, session)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (q.id, int(rating), store.ts(now), store.local_day(now), kind, duration_ms,
+                 row["fsrs"] if row else None, after.to_json() if after else None, self.id))
+            if after is not None:
+                self.conn.execute(
+                    "INSERT INTO cards (card_id, state, due, stability, difficulty, fsrs, first_review, last_review,"
+                    " reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                    " ON CONFLICT (card_id) DO UPDATE SET state = excluded.state, due = excluded.due,"
+                    " stability = excluded.stability, difficulty = excluded.difficulty, fsrs = excluded.fsrs,"
+                    " last_review = excluded.last_review, reps = reps + 1, lapses = lapses + excluded.lapses",
+                    (q.id, int(after.state), store.ts(after.due), after.stability, after.difficulty, after.to_json(),
+                     store.ts(now), store.ts(now), int(rating == Rating.AGAIN and row is not None and row["state"] == 2)))
+        self.queue.remove(q)
+        requeue = after is not None and after.due - now <= LEARN_AHEAD
+        if requeue:
+            self.queue.append(q)
+        self.ratings[rating] += 1
+        self._undo.append(_Undo(q, rating, cur.lastrowid, dict(row) if row else None, requeue))
+        return after.due if after else None
+
+    def undo(self) -> Question | None:
+        """Take back the last rating of this session exactly; the card comes back first."""
+        if not self._undo:
+            return None
+        u = self._undo.pop()
+        with store.transaction(self.conn):
+            self.conn.execute("DELETE FROM reviews WHERE id = ?", (u.review_id,))
+            if not self.cram:
+                self.conn.execute("DELETE FROM cards WHERE card_id = ?", (u.question.id,))
+                if u.previous is not None:
+                    cols = ", ".join(u.previous)
+                    self.conn.execute(f"INSERT INTO cards ({cols}) VALUES ({', '.join('?' * len(u.previous))})",
+                                      list(u.previous.values()))
+        if u.requeued:
+            # the requeued copy is the last occurrence of this question in the queue
+            idx = len(self.queue) - 1 - self.queue[::-1].index(u.question)
+            del self.queue[idx]
+        self.queue.insert(0, u.question)
+        self.ratings[u.rating] -= 1
+        return u.question
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def seen(self) -> int:
+        return sum(self.ratings.values())
+
+    def next_due(self) -> datetime | None:
+        row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
+        return store.parse_ts(row[0]) if row and row[0] else None
+
+
+# --- typed answers ---------------------------------------------------------------------------
+
+_STOP = frozenset("""a an the and or of to in on for with by is are be as at it its this that from into than
+then so not no over per via vs each one two which what when why how does do can will would should more most
+less very just also only""".split())
+
+
+def _stems(text: str) -> set[str]:
+    import re
+
+    return {w[:5] for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and (len(w) > 2 or w.isdigit())}
+
+
+def coverage(answer: str, key_points: tuple[str, ...] | list[str]) -> list[bool]:
+    """Which key points a typed answer covers: at least half of a point's content words
+    (compared on their first five letters, a cheap stemmer) appear in the answer."""
+    said = _stems(answer)
+    marks = []
+    for point in key_points:
+        words = _stems(point)
+        marks.append(bool(words) and len(words & said) / len(words) >= 0.5)
+    return marks
+
+
+def suggest_rating(marks: list[bool]) -> Rating:
+    share = sum(marks) / len(marks) if marks else 0.0
+    if share == 1.0:
+        return Rating.EASY
+    if share >= 0.6:
+        return Rating.GOOD
+    if share >= 0.3:
+        return Rating.HARD
+    return Rating.AGAIN

@@ -1,0 +1,53 @@
+"""FSRS scheduling through the `fsrs` library, with the clock passed in so tests are exact."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+import fsrs
+
+
+class Rating(IntEnum):
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+class Scheduler:
+    def __init__(self, desired_retention: float = 0.9, fuzz: bool = True):
+        if not 0.7 <= desired_retention <= 0.99:
+            from tfprep.errors import TfprepError
+
+            raise TfprepError(f"desired retention must be between 0.70 and 0.99, got {desired_retention}")
+        self._fsrs = fsrs.Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+
+    @staticmethod
+    def new_card(now: datetime) -> fsrs.Card:
+        return fsrs.Card(card_id=0, due=now)
+
+    @staticmethod
+    def load(data: str) -> fsrs.Card:
+        return fsrs.Card.from_json(data)
+
+    def review(self, card: fsrs.Card, rating: Rating, now: datetime) -> fsrs.Card:
+        new, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), review_datetime=now)
+        return new
+
+    def preview(self, card: fsrs.Card, now: datetime) -> dict[Rating, timedelta]:
+        """The interval each rating would give, as Anki shows above its buttons."""
+        return {r: self.review(card, r, now).due - now for r in Rating}
+
+
+def human_interval(delta: timedelta) -> str:
+    s = delta.total_seconds()
+    if s < 3600:
+        return f"{max(1, round(s / 60))}m"
+    if s < 86400:
+        return f"{round(s / 3600)}h"
+    days = s / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")
