@@ -20,16 +20,19 @@ from tfprep.errors import ExitStatus, TfprepError
 app = typer.Typer(
     name="tfprep",
     help="Get ready for Transformer / LLM interviews: spaced-repetition questions and graded coding drills.\n\n"
-         "Examples:\n\n  tfprep quiz                 review what is due, then new cards\n\n"
-         "  tfprep drill attention      start (then grade) the attention drill\n\n"
-         "  tfprep stats                progress, retention and what is due",
+         "Examples:\n\n\b\n  tfprep quiz                 review what is due, then new cards\n"
+         "  tfprep drill attention      start (then grade) the attention drill\n"
+         "  tfprep stats                progress, retention and what is due\n"
+         "  tfprep paths                where your progress is kept (TFPREP_HOME)",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain Click help: rich's help renderer costs ~70 ms per start
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-bank_app = typer.Typer(help="List and validate the question banks.\n\nExamples:\n\n  tfprep bank list\n\n"
-                            "  tfprep bank check my_bank.yaml", no_args_is_help=True)
+bank_app = typer.Typer(help="List and validate the question banks.\n\nExamples:\n\n\b\n  tfprep bank list\n"
+                            "  tfprep bank check my_bank.yaml", no_args_is_help=True,
+                     rich_markup_mode=None)
 app.add_typer(bank_app, name="bank")
 
 
@@ -84,16 +87,13 @@ def quiz(
 ) -> None:
     """Review interview questions as spaced-repetition flashcards (FSRS).
 
-    Due cards come first, then up to --new new cards a day. After each answer rate your recall
-    1-4 (Again, Hard, Good, Easy); `u` undoes the last rating, `q` or Ctrl-C ends the session.
-    Every rating is saved the moment it is given. Works from a pipe, too.
+    Due cards come first, then up to --new new cards a day. After each answer rate your recall 1-4 (Again, Hard, Good, Easy); `u` undoes the last rating, `q` or Ctrl-C ends the session. Every rating is saved the moment it is given. Works from a pipe, too.
 
     Examples:
 
+    \b
       tfprep quiz --bank core25 --limit 10
-
       tfprep quiz --tag attention --type
-
       tfprep quiz --cram --timed 60
     """
     from tfprep import banks as banks_mod, console, interactive, quiz as quiz_mod, stats, store
@@ -125,8 +125,8 @@ def stats_cmd(as_json: bool = typer.Option(False, "--json", help="Print the figu
 
     Examples:
 
+    \b
       tfprep stats
-
       tfprep stats --json | jq .retention
     """
     from tfprep import banks as banks_mod, stats, store
@@ -149,6 +149,7 @@ def bank_list() -> None:
 
     Example:
 
+    \b
       tfprep bank list
     """
     from tfprep import banks as banks_mod, console, quiz as quiz_mod, store
@@ -174,8 +175,8 @@ def bank_check(
 
     Examples:
 
+    \b
       tfprep bank check
-
       tfprep bank check question_bank/grill60.yaml
     """
     from tfprep import banks as banks_mod, console
@@ -221,12 +222,10 @@ def drill(
 
     Examples:
 
+    \b
       tfprep drill                      list the drills with your status
-
       tfprep drill attention            start, then grade, the attention drill
-
       tfprep drill attention --hint     reveal the next hint
-
       tfprep drill attention --file my_attn.py --json
     """
     from tfprep import drills as drills_mod, store
@@ -248,7 +247,7 @@ def drill(
 
         if hint:
             index, revealed = drills_mod.next_hint(d, conn, now())
-            console.hints(revealed, index)
+            console.hints(revealed, index, len(d.hints))
         if reset:
             backup = drills_mod.reset(d, target, conn, now())
             console.info(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
@@ -314,6 +313,7 @@ def paths() -> None:
 
     Example:
 
+    \b
       TFPREP_HOME=/tmp/tfprep tfprep paths
     """
     from tfprep import console, paths as p

@@ -6,7 +6,6 @@ import sys
 from datetime import datetime
 
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -68,6 +67,8 @@ def question(q, index: int, total: int, due_info: str = "") -> None:
 
 
 def reveal(q, marks: list[bool] | None = None) -> None:
+    from rich.markdown import Markdown  # ~30 ms of imports: only once an answer is shown
+
     out.print(Panel(Markdown(q.answer.strip()), title="Model answer", title_align="left", border_style="green"))
     table = Table.grid(padding=(0, 1))
     for i, point in enumerate(q.key_points):
@@ -180,6 +181,8 @@ def drill_list(rows: list[dict]) -> None:
 
 
 def statement(drill, path) -> None:
+    from rich.markdown import Markdown
+
     out.print(Panel(Markdown(drill.statement.strip()), title=f"[bold]{drill.title}[/] · {drill.name} · {drill.tier}",
                     title_align="left", border_style="blue"))
     out.print(f"Your file: [bold]{path}[/]")
@@ -187,12 +190,12 @@ def statement(drill, path) -> None:
               f"([bold]--hint[/] for a hint, [bold]--watch[/] to re-grade on every save).")
 
 
-def hints(revealed: list[str], new_index: int) -> None:
+def hints(revealed: list[str], new_index: int, total: int) -> None:
     if new_index == 0:
         out.print("[yellow]No more hints: every hint is shown below.[/]")
     for i, h in enumerate(revealed, 1):
         style = "bold" if i == new_index else "dim"
-        out.print(Text(f"Hint {i}/{len(revealed)}: ", style="bold") + Text(h, style=style if style == "dim" else ""))
+        out.print(Text(f"Hint {i}/{total}: ", style="bold") + Text(h, style=style if style == "dim" else ""))
 
 
 def solution(source: str, path) -> None:

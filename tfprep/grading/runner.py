@@ -125,7 +125,9 @@ def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, m
         env = {**os.environ, "TFPREP_SUBMISSION": str(submission.resolve()), "TFPREP_RESULTS": str(results),
                "TFPREP_MEMORY_MB": str(memory_mb), "TFPREP_OUTPUT_CAP": str(PRINT_CAP),
                "TFPREP_FILE_CAP": str(OUTPUT_FILE_CAP),
-               "PYTHONDONTWRITEBYTECODE": "1", **(extra_env or {})}
+               "PYTHONDONTWRITEBYTECODE": "1",
+               # only our plugin: third-party pytest plugins could alter outcomes, and cost start-up time
+               "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(extra_env or {})}
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")  # small inputs: threads only cost start-up time
         env.pop("PYTEST_ADDOPTS", None)

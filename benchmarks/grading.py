@@ -1,0 +1,52 @@
+"""Grading benchmark: wall time to grade the `attention` drill vs. a bare pytest run.
+
+    python benchmarks/grading.py [--runs 9]
+
+Reports the median wall time of `tfprep drill attention --file <reference> --json` and of
+`python -m pytest -q` on a single trivial test file, and their ratio (target <= 2.0, and under
+2 s absolute). Both run as fresh processes, as a learner would run them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def median_time(cmd: list[str], runs: int, env: dict, cwd: str) -> tuple[float, int]:
+    times, rc = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        rc = subprocess.run(cmd, capture_output=True, env=env, cwd=cwd).returncode
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), rc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    tfprep = str(Path(sys.executable).with_name("tfprep"))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TFPREP_HOME": tmp, "NO_COLOR": "1"}
+        submission = Path(tmp) / "attention.py"
+        submission.write_text("from reference_impls.attention import *\n")
+        trivial = Path(tmp) / "test_trivial.py"
+        trivial.write_text("def test_one():\n    assert 1 + 1 == 2\n")
+        t_pytest, rc_p = median_time([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(trivial)],
+                                     args.runs, env, tmp)
+        t_grade, rc_g = median_time([tfprep, "drill", "attention", "--file", str(submission), "--json"],
+                                    args.runs, env, tmp)
+    assert rc_p == 0 and rc_g == 0, (rc_p, rc_g)
+    print(f"python -m pytest (one trivial test): {t_pytest * 1000:7.0f} ms")
+    print(f"tfprep drill attention (graded)    : {t_grade * 1000:7.0f} ms")
+    print(f"ratio {t_grade / t_pytest:.2f}  (target <= 2.0; absolute target < 2000 ms; median of {args.runs})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Start-up benchmark: median wall time of tfprep commands, as ratios to `import typer, rich`.
+
+    python benchmarks/startup.py [--runs 15]
+
+Reports `tfprep --version`, `tfprep --help` and a scripted one-card quiz, each divided by the
+median of `python -c "import typer, rich"` measured in the same run (target: <= 1.5), then a
+quiz start and `tfprep stats` on a store of 10,000 cards and 100,000 reviews, divided by the
+same commands on an empty store (target: <= 2.0).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+BIN = Path(sys.executable).with_name("tfprep")
+
+
+def median_time(cmd: list[str], runs: int, stdin: str = "", env: dict | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fill_store(home: Path, n_cards: int = 10_000, n_reviews: int = 100_000) -> None:
+    from tfprep import store
+
+    conn = store.connect(home / "progress.db")
+    rnd = random.Random(0)
+    now = datetime.now(timezone.utc)
+    with store.transaction(conn):
+        for i in range(n_cards):
+            due = now + timedelta(days=rnd.uniform(-5, 60))
+            conn.execute("INSERT INTO cards VALUES (?, 2, ?, ?, 5.0, '{}', ?, ?, 3, 0)",
+                         (f"bench-{i}", store.ts(due), rnd.uniform(1, 90), store.ts(now), store.ts(now)))
+        for j in range(n_reviews):
+            t = now - timedelta(days=rnd.uniform(0, 365))
+            conn.execute("INSERT INTO reviews (card_id, rating, reviewed_at, day, kind) VALUES (?, ?, ?, ?, 'review')",
+                         (f"bench-{j % n_cards}", rnd.randint(1, 4), store.ts(t), store.local_day(t)))
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    base_env = {**os.environ, "NO_COLOR": "1"}
+    with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as big:
+        env_empty = {**base_env, "TFPREP_HOME": empty}
+        env_big = {**base_env, "TFPREP_HOME": big}
+        os.environ["TFPREP_HOME"] = big
+        fill_store(Path(big))
+        quiz = [str(BIN), "quiz", "--bank", "core25", "--limit", "1", "--cram"]
+        # warm the bank caches so each measurement is a steady-state start
+        for env in (env_empty, env_big):
+            subprocess.run(quiz, input="\n3\n", capture_output=True, text=True, env=env)
+        baseline = median_time([sys.executable, "-c", "import typer, rich"], args.runs, env=env_empty)
+        rows = [
+            ("tfprep --version", median_time([str(BIN), "--version"], args.runs, env=env_empty)),
+            ("tfprep --help", median_time([str(BIN), "--help"], args.runs, env=env_empty)),
+            ("one-card quiz (scripted)", median_time(quiz, args.runs, "\n3\n", env=env_empty)),
+        ]
+        print(f"baseline `python -c 'import typer, rich'`: {baseline * 1000:.0f} ms (median of {args.runs})")
+        print(f"{'command':<28}{'median ms':>10}{'ratio':>8}   target <= 1.5")
+        for name, t in rows:
+            print(f"{name:<28}{t * 1000:>10.0f}{t / baseline:>8.2f}")
+        print()
+        print(f"{'10k cards / 100k reviews':<28}{'empty ms':>10}{'big ms':>9}{'ratio':>8}   target <= 2.0")
+        for name, cmd, stdin in (("quiz start (one card)", quiz, "\n3\n"),
+                                 ("tfprep stats --json", [str(BIN), "stats", "--json"], "")):
+            t_empty = median_time(cmd, args.runs, stdin, env=env_empty)
+            t_big = median_time(cmd, args.runs, stdin, env=env_big)
+            print(f"{name:<28}{t_empty * 1000:>10.0f}{t_big * 1000:>9.0f}{t_big / t_empty:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The content check (rustlings' `dev check`), run in CI on every run.
+
+For every drill: the reference passes its hidden suite, the starter fails it, every known-bug
+case fails and the diagnosis names its bug, every alternative correct solution passes.
+"""
+from pathlib import Path
+
+import pytest
+
+from tfprep import drills
+from tfprep.grading.runner import run_suite
+
+CASES = Path(__file__).parent / "drill_cases"
+AVAILABLE = drills.available()
+
+
+def grade(d, path):
+    return run_suite(d.suite, path, drill=d.name, time_limit=max(d.time_limit, 60), memory_mb=d.memory_mb)
+
+
+def explain(report):
+    rows = [f"{'PASS' if c.passed else 'FAIL'} {c.title}: {c.message or ''}" for c in report.checks]
+    return "\n".join([report.problem or ""] + rows)
+
+
+def case_files(name, prefix):
+    return sorted((CASES / name).glob(f"{prefix}_*.py"))
+
+
+def test_catalog_names_unique_and_folders_known():
+    names = drills.catalog_names()
+    assert len(names) == len(set(names))
+    root = Path(drills.paths.drills_dir())
+    folders = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("__")}
+    assert folders <= set(names), f"drill folders outside the catalog: {folders - set(names)}"
+    assert AVAILABLE == [n for n in names if n in folders]  # catalog order
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_drill_files_complete(name):
+    d = drills.load(name)
+    assert d.title and d.statement.strip() and d.tier in drills.TIERS
+    assert 3 <= len(d.hints) <= 6 and d.functions
+    assert d.reference.is_file(), f"missing reference {d.reference}"
+    starter = d.starter.read_text()
+    for fn in d.functions:
+        assert f"def {fn}(" in starter, f"starter lacks {fn}"
+        assert f"`{fn}" in d.statement or f"{fn}(" in d.statement, f"statement does not name {fn}"
+    assert len(case_files(name, "bug")) >= 3, "at least three known-bug cases"
+    assert len(case_files(name, "correct")) >= 1, "at least one alternative correct solution"
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_reference_passes(name, tmp_path):
+    d = drills.load(name)
+    path = tmp_path / f"{d.module}.py"
+    path.write_text(f"from reference_impls.{d.module} import *\n")
+    report = grade(d, path)
+    assert report.passed, explain(report)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_starter_fails(name):
+    d = drills.load(name)
+    report = grade(d, d.starter)
+    assert not report.passed and report.checks_passed == 0, explain(report)
+
+
+BUG_CASES = [(n, p) for n in AVAILABLE for p in case_files(n, "bug")]
+CORRECT_CASES = [(n, p) for n in AVAILABLE for p in case_files(n, "correct")]
+
+
+@pytest.mark.parametrize("name,path", BUG_CASES, ids=[f"{n}/{p.stem}" for n, p in BUG_CASES])
+def test_known_bug_fails_with_its_name(name, path):
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# expect-bug: "), "a bug case starts with `# expect-bug: LABEL`"
+    label = first[len("# expect-bug: "):].strip()
+    report = grade(drills.load(name), path)
+    assert not report.passed, explain(report)
+    assert label in report.bugs, f"expected the diagnosis {label!r}, got {report.bugs}\n{explain(report)}"
+
+
+@pytest.mark.parametrize("name,path", CORRECT_CASES, ids=[f"{n}/{p.stem}" for n, p in CORRECT_CASES])
+def test_alternative_solution_passes(name, path):
+    report = grade(drills.load(name), path)
+    assert report.passed, explain(report)
