@@ -58,23 +58,13 @@ def _roll(step, chunks, ws, H, cache=None):
     return trace
 
 
-def _nearest(got, candidates):
-    """The candidate closest to what was returned (one label, several code paths)."""
-    try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return candidates[0]
-    same = [c for c in candidates if np.shape(c) == g.shape]
-    if not same:
-        return candidates[0]
-    return min(same, key=lambda c: float(np.nan_to_num(np.abs(c - g), nan=np.inf).max()))
 
 
 def known_bugs(got, chunks, ws, H, pick, cache=None):
     """Lazily: what each bug returns after the last of `chunks`; pick(out, cache) selects
     the value compared (the output, or a cache entry)."""
     def value(variants):
-        return _nearest(got, [pick(*_roll(f, chunks, ws, H, cache)[-1]) for f in variants])
+        return C.nearest(got, [pick(*_roll(f, chunks, ws, H, cache)[-1]) for f in variants])
     return {label: (lambda fs=fs: value(fs)) for label, fs in BUGS.items()}
 
 

@@ -63,21 +63,11 @@ BUGS = {
 }
 
 
-def _nearest(got, candidates):
-    """Several code paths share one bug label: the candidate closest to what was returned."""
-    try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return candidates[0]
-    same = [c for c in candidates if c.shape == g.shape]
-    if not same:
-        return candidates[0]
-    return min(same, key=lambda c: float(np.nan_to_num(np.abs(c - g), nan=np.inf).max()))
 
 
 def known_bugs(got, args, kwargs):
     """Lazily computed known-bug outputs for the diagnosis."""
-    return {label: (lambda f=f: _nearest(got, f(*args, **kwargs))) for label, f in BUGS.items()}
+    return {label: (lambda f=f: C.nearest(got, f(*args, **kwargs))) for label, f in BUGS.items()}
 
 
 # --- cases ----------------------------------------------------------------------------------

@@ -53,22 +53,12 @@ def bug_gelu(x, p, n_heads, causal=True):
 BUGS = {POST_LN: bug_post_ln, RESIDUAL: bug_residual, CAUSAL: bug_causal_ignored, GELU: bug_gelu}
 
 
-def _nearest(got, candidates):
-    """The candidate closest to what was returned (one label, several code paths)."""
-    try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return candidates[0]
-    same = [c for c in candidates if c.shape == g.shape]
-    if not same:
-        return candidates[0]
-    return min(same, key=lambda c: float(np.nan_to_num(np.abs(c - g), nan=np.inf).max()))
 
 
 def known_bugs(got, x, p, n_heads, causal, sl=slice(None)):
     """Lazily computed known-bug outputs (restricted to tokens `sl`) for the diagnosis."""
     def value(f):
-        return _nearest(got, [c[:, sl] for c in f(x, p, n_heads, causal)])
+        return C.nearest(got, [c[:, sl] for c in f(x, p, n_heads, causal)])
     return {label: (lambda f=f: value(f)) for label, f in BUGS.items()}
 
 
