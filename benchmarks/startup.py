@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys

@@ -73,7 +73,7 @@ def test_hints_are_revealed_in_order_and_recorded(cli):
 
     hints = drills.load("attention").hints
     first = cli("drill", "attention", "--hint").output
-    assert f"Hint 1/{len(hints)}: {hints[0]}" in first.replace("\n", " ") or f"Hint 1/{len(hints)}" in first
+    assert f"Hint 1/{len(hints)}" in first
     assert "Hint 2/" not in first
     for _ in range(len(hints)):
         out = cli("drill", "attention", "--hint").output

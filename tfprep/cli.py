@@ -106,7 +106,7 @@ def quiz(
     queue = quiz_mod.choose(conn, questions, now(), limit=limit, new_per_day=new, cram=cram)
     if not queue:
         due = conn.execute("SELECT MIN(due) FROM cards").fetchone()[0]
-        console.info("Nothing due right now" + (f"; next card due {console._when(store.parse_ts(due))}." if due else ".")
+        console.info("Nothing due right now" + (f"; next card due {console.when(store.parse_ts(due))}." if due else ".")
                      + " Try --new N for more new cards, or --cram to practise anyway.")
         return
     session = quiz_mod.QuizSession(conn, scheduler, queue, now, cram=cram)

@@ -97,7 +97,7 @@ def summary(data: dict) -> None:
     table.add_column()
     table.add_row("Cards rated", str(data["seen"]))
     table.add_row("Ratings", "  ".join(f"{RATING_NAME[r]} {n}" for r, n in sorted(data["ratings"].items())) or "—")
-    table.add_row("Next due", _when(data["next_due"]))
+    table.add_row("Next due", when(data["next_due"]))
     table.add_row("Streak", f"{data['streak']} day{'s' if data['streak'] != 1 else ''}")
     if data.get("cram"):
         table.add_row("Mode", "cram (schedule untouched)")
@@ -105,7 +105,7 @@ def summary(data: dict) -> None:
     out.print(table)
 
 
-def _when(dt: datetime | None) -> str:
+def when(dt: datetime | None) -> str:
     if dt is None:
         return "nothing scheduled"
     return dt.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -11,9 +11,8 @@ reports such rebinding anyway).
 from __future__ import annotations
 
 import contextlib
-import math
 import tracemalloc
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -209,6 +208,3 @@ def rng(seed: int) -> np.random.Generator:
 def randn(gen: np.random.Generator, *shape: int, scale: float = 1.0, dtype=np.float64) -> np.ndarray:
     return (gen.standard_normal(shape) * scale).astype(dtype)
 
-
-def isclose_scalar(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    return math.isfinite(a) and abs(a - b) <= atol + rtol * abs(b)
