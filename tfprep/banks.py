@@ -66,7 +66,7 @@ def bank_files(directory: Path | None = None) -> list[Path]:
 
 
 def _drill_catalog() -> set[str]:
-    from tfprep import drills  # local: drills imports this module's neighbours only
+    from tfprep import drills  # imported here: only validation needs the drill catalog
 
     return set(drills.catalog_names())
 
