@@ -1,5 +1,6 @@
 """Every command has help with an example; drill workflow through the CLI; exit codes."""
 import json
+from pathlib import Path
 
 import pytest
 import typer
@@ -20,7 +21,7 @@ ALL = list(commands())
 
 def test_expected_commands_exist():
     names = {" ".join(c) for c in ALL}
-    assert {"quiz", "drill", "stats", "paths", "bank", "bank list", "bank check"} <= names
+    assert {"quiz", "drill", "stats", "paths", "bank", "bank list", "bank check", "bench"} <= names
 
 
 @pytest.mark.parametrize("path", ALL, ids=[" ".join(c) for c in ALL])
@@ -107,3 +108,61 @@ def test_usage_errors_exit_2(cli, tmp_path):
     assert missing.exit_code == 2 and "no such file" in missing.output
     planned = cli("drill", "gpt")
     assert planned.exit_code == 2 and "planned but not written yet" in planned.output
+
+
+# --- the Triton tier ----------------------------------------------------------------------
+
+def _without(module, monkeypatch):
+    """Make `module` look uninstalled to tfprep's capability checks."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
+
+
+@pytest.mark.parametrize("name", ["softmax-triton", "flash-attention-triton", "flash-attention-triton-backward"])
+def test_triton_drill_without_triton_exits_3_with_the_install_command(cli, monkeypatch, tmp_path, name):
+    _without("triton", monkeypatch)
+    f = tmp_path / "k.py"
+    f.write_text("def flash_attention(q, k, v, causal=False, sm_scale=None):\n    return q\n")
+    result = cli("drill", name, "--file", str(f))
+    assert result.exit_code == 3
+    assert "needs torch, triton" in result.output and "pip install" in result.output
+
+
+def test_bench_without_triton_exits_3(cli, monkeypatch):
+    _without("triton", monkeypatch)
+    result = cli("bench", "flash-attention")
+    assert result.exit_code == 3 and "pip install" in result.output
+
+
+def test_bench_usage_errors_exit_2(cli, tmp_path):
+    assert cli("bench", "flash").exit_code == 2
+    bad_d = cli("bench", "flash-attention", "--d", "48")
+    assert bad_d.exit_code == 2 and "16, 32, 64, 128" in bad_d.output
+    assert cli("bench", "flash-attention", "--n", "4k").exit_code == 2
+    assert cli("bench", "flash-attention", "--file", str(tmp_path / "nope.py")).exit_code == 2
+
+
+def test_bench_without_gpu_exits_3_and_points_at_the_drill(cli):
+    pytest.importorskip("triton")
+    if Path("/dev/nvidiactl").exists():
+        pytest.skip("this machine has a GPU")
+    result = cli("bench", "flash-attention", "--n", "64", "--d", "16")
+    assert result.exit_code == 3
+    assert "needs a CUDA GPU" in result.output and "tfprep drill flash-attention-triton" in result.output
+
+
+def test_bench_smoke_runs_the_whole_table(cli, capfd):
+    """The GPU code path on tiny CPU shapes (Triton interpreter): rows, ratios and JSON, not speed."""
+    pytest.importorskip("triton")
+    kernel = Path(__file__).parent / "drill_cases" / "flash-attention-triton" / "correct_single_loop.py"
+    result = cli("bench", "flash-attention", "--smoke", "--n", "32", "--d", "16", "--file", str(kernel), "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["subject"] == "yours" and {r["mode"] for r in data["rows"]} == {"fwd", "bwd"}
+    for row in data["rows"]:
+        assert set(row["tflops"]) == {"yours", "reference", "sdpa_flash", "sdpa_default"}
+        assert row["tflops"]["reference"] > 0 and row["tflops"]["sdpa_flash"] > 0
+        # a forward-only kernel has no backward time
+        assert (row["tflops"]["yours"] is None) == (row["mode"] == "bwd")

@@ -105,3 +105,33 @@ def test_reference_passes_and_starter_fails(tmp_path):
     starter = run_suite(d.suite, d.starter, drill="attention", time_limit=30, memory_mb=2048)
     assert not starter.passed and starter.checks_passed == 0
     assert all("NOT IMPLEMENTED" in c.message for c in starter.checks)
+
+
+def test_no_memory_cap_when_zero(tmp_path):
+    """memory_mb=0 (Triton kernels on a GPU: CUDA reserves huge address space) sets no RLIMIT_AS."""
+    d = drills.load("attention")
+    ref = tmp_path / "ref.py"
+    ref.write_text("import resource\nassert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY\n"
+                   "from reference_impls.attention import *\n")
+    assert run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=0).passed
+    capped = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048)
+    assert not capped.passed and "AssertionError" in capped.checks[0].message
+
+
+def test_suite_notes_reach_the_report(tmp_path):
+    suite = tmp_path / "test_noted.py"
+    suite.write_text("from tfprep.grading import checks as C\n\nC.note('measured on nothing')\n\n"
+                     "def test_one(sub):\n    assert sub.fn('f')() == 1\n")
+    sub = tmp_path / "s.py"
+    sub.write_text("def f():\n    return 1\n")
+    report = run_suite(suite, sub, drill="noted", time_limit=30, memory_mb=2048)
+    assert report.passed and report.notes == ["measured on nothing"]
+
+
+def test_memory_cap_is_lifted_only_for_triton_on_a_gpu(monkeypatch):
+    from pathlib import Path as P
+
+    assert drills.memory_cap(drills.load("attention")) == 2048
+    monkeypatch.setattr(P, "exists", lambda self: str(self) == "/dev/nvidiactl" or P.is_file(self) or P.is_dir(self))
+    assert drills.memory_cap(drills.load("flash-attention-triton")) == 0
+    assert drills.memory_cap(drills.load("attention")) == 2048

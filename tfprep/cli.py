@@ -23,6 +23,7 @@ app = typer.Typer(
          "Examples:\n\n\b\n  tfprep quiz                 review what is due, then new cards\n"
          "  tfprep drill attention      start (then grade) the attention drill\n"
          "  tfprep stats                progress, retention and what is due\n"
+         "  tfprep bench flash-attention  time a flash-attention kernel (CUDA GPU)\n"
          "  tfprep paths                where your progress is kept (TFPREP_HOME)",
     no_args_is_help=True,
     add_completion=True,
@@ -300,6 +301,50 @@ def _watch(d, target: Path, conn) -> None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.info("Stopped watching.")
+
+
+# --- bench ----------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def bench(
+    kernel: str = typer.Argument(..., help="What to benchmark: flash-attention."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Your kernel file (default: tfprep's reference kernel)."),
+    n: str = typer.Option("1024,2048,4096,8192,16384", "--n", help="Sequence lengths, comma-separated."),
+    d: str = typer.Option("64,128", "--d", help="Head dims, comma-separated (16, 32, 64, 128)."),
+    backward: bool = typer.Option(True, "--backward/--forward-only", help="Also time the backward pass (needs autograd)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the measurements as JSON, and nothing else."),
+    smoke: bool = typer.Option(False, "--smoke", hidden=True, help="CPU plumbing check with tiny shapes (tests)."),
+) -> None:
+    """Time a flash-attention kernel against PyTorch's SDPA and tfprep's reference, on a CUDA GPU.
+
+    Fp16, B=4, H=32, causal and not, forward (and backward when your function is differentiable):
+    TFLOP/s for each, your speed relative to SDPA's FLASH and default backends and to the
+    reference, and the fraction of the card's measured bf16 matmul rate. Without a GPU it exits
+    with status 3; correctness can be checked anywhere with `tfprep drill flash-attention-triton`.
+
+    Examples:
+
+    \b
+      tfprep bench flash-attention                         the reference kernel's table
+      tfprep bench flash-attention --file my_flash.py      your kernel (forward and backward)
+      tfprep bench flash-attention -f my_flash.py --n 4096 --d 64 --forward-only
+    """
+    from tfprep import bench as bench_mod
+    from tfprep.errors import did_you_mean
+
+    if kernel not in bench_mod.KERNELS:
+        raise TfprepError(f"no benchmark for '{kernel}'", hint=did_you_mean(kernel, list(bench_mod.KERNELS))
+                          or f"choose one of: {', '.join(bench_mod.KERNELS)}")
+    ns = bench_mod.parse_ints(n, "--n")
+    ds = bench_mod.parse_ints(d, "--d", bench_mod.HEAD_DIMS)
+    result = bench_mod.flash_attention(file, ns=ns, ds=ds, backward=backward, smoke=smoke)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        from tfprep import console
+
+        console.bench_table(result)
 
 
 # --- paths ----------------------------------------------------------------------------------

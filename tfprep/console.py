@@ -5,6 +5,7 @@ import os
 import sys
 from datetime import datetime
 
+from rich import box
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -231,3 +232,35 @@ def report(rep, notes: list[str] | None = None) -> None:
 def confirm(question: str) -> bool:
     answer = ask(f"{question} [y/N] ")
     return bool(answer) and answer.strip().lower() in ("y", "yes")
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+
+SHORT = {"yours": "yours", "reference": "ref", "sdpa_flash": "FA2", "sdpa_default": "SDPA"}
+
+
+def bench_table(result: dict) -> None:
+    """TFLOP/s per candidate, and the subject's speed relative to SDPA's FLASH backend (FA2), SDPA's
+    default backend, the reference, and the device's matmul peak."""
+    subject = result["subject"]
+    names = list(result["rows"][0]["tflops"]) if result["rows"] else []
+    t = Table(title=f"Flash attention TFLOP/s, {result['dtype']}, B={result['B']} H={result['H']}\n"
+                    f"{result['device']}, torch {result['torch']}, triton {result['triton']}", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    ratios = ["sdpa_flash", "sdpa_default"] + (["reference"] if subject == "yours" else [])
+    for col in ["run", "D", "N"] + [SHORT[n] for n in names] + [f"/{SHORT[n]}" for n in ratios] + ["peak"]:
+        t.add_column(col, justify="left" if col == "run" else "right", no_wrap=True, min_width=len(col))
+    for r in result["rows"]:
+        tf = r["tflops"]
+        mine = tf[subject]
+        cells = [f"{r['mode']} {'causal' if r['causal'] else 'full'}", str(r["D"]), str(r["N"])]
+        cells += [f"{tf[n]:.1f}" if tf[n] else "—" for n in names]
+        cells += [f"{mine / tf[n]:.2f}x" if mine and tf.get(n) else "—" for n in ratios]
+        cells.append(f"{mine / result['matmul_tflops']:.0%}" if mine else "—")
+        t.add_row(*cells)
+    out.print(t)
+    who = "your kernel" if subject == "yours" else "the reference"
+    out.print(f"[dim]/FA2, /SDPA, /ref: {who}'s speed relative to SDPA forced to its FLASH backend, "
+              f"SDPA's default backend and tfprep's reference (above 1 = faster). peak: share of the measured "
+              f"{result['matmul']} rate, {result['matmul_tflops']:.0f} TFLOP/s. FLOPs: 4*B*H*N^2*D forward, "
+              "half when causal, 2.5x for the backward.[/]")

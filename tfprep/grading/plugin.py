@@ -7,7 +7,7 @@ the verdict from these records alone; a record that is missing counts as a failu
 
 Record kinds: {"event": "collected", "ids": [...], "titles": {...}}, {"event": "start", "id"},
 {"event": "result", "id", "outcome", "message", "bug", "duration"}, {"event": "tamper",
-"message"}, {"event": "finish"}.
+"message"}, {"event": "finish"}; suites add {"event": "note", "text"} through `checks.note`.
 """
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ def _watched_modules() -> dict[str, Any]:
     return {n: sys.modules[n] for n in names if n in sys.modules}
 
 
+# Attributes a library rebinds itself: importing torch._dynamo (which TorchDispatchMode and
+# others do lazily) wraps torch.manual_seed.
+_SELF_REBOUND = {"torch": {"manual_seed"}}
+
+
 def _take_snapshot(extra: dict[str, Any]) -> None:
     mods = _watched_modules()
     mods.update(extra)
@@ -73,7 +78,9 @@ def _check_tamper(when: str) -> str | None:
         if mod is None:
             continue
         current = vars(mod)
-        changed = [k for k, i in attrs.items() if k in current and id(current[k]) != i and not k.startswith("__")]
+        allowed = _SELF_REBOUND.get(name, set())
+        changed = [k for k, i in attrs.items()
+                   if k in current and id(current[k]) != i and not k.startswith("__") and k not in allowed]
         if changed:
             msg = f"your code rebinds {', '.join(f'`{name}.{k}`' for k in sorted(changed)[:3])} {when}"
             break
@@ -195,9 +202,10 @@ def _title(item: pytest.Item) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     global _fd
-    path = os.environ.get("TFPREP_RESULTS")
+    path = os.environ.pop("TFPREP_RESULTS", None)  # the submission should not learn where records go
     if path:
         _fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    checks._note_sink = lambda text: _emit({"event": "note", "text": text})
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

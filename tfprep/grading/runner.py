@@ -60,8 +60,9 @@ def _limits(memory_mb: int):
     def apply() -> None:
         import resource
 
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if memory_mb > 0:  # 0: no address-space cap (CUDA reserves far more address space than it uses)
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_FILE_CAP, OUTPUT_FILE_CAP))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
@@ -154,6 +155,10 @@ def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, m
     return report
 
 
+def _too_much(memory_mb: int) -> str:
+    return f"more than {memory_mb / 1024:.1f} GB of memory" if memory_mb > 0 else "more memory than the machine has"
+
+
 def _decide(report: Report, records: list[dict], rc: int, timed_out: bool, tail: str,
             time_limit: float, memory_mb: int) -> None:
     collected = next((r for r in records if r.get("event") == "collected"), None)
@@ -165,6 +170,7 @@ def _decide(report: Report, records: list[dict], rc: int, timed_out: bool, tail:
     started = [r["id"] for r in records if r.get("event") == "start"]
     running = started[-1] if started and started[-1] not in results else None
     tamper = next((r["message"] for r in records if r.get("event") == "tamper"), None)
+    report.notes += list(dict.fromkeys(r["text"] for r in records if r.get("event") == "note" and r.get("text")))
     finished = any(r.get("event") == "finish" for r in records)
 
     for node in collected["ids"]:
@@ -190,13 +196,13 @@ def _decide(report: Report, records: list[dict], rc: int, timed_out: bool, tail:
         if sig == "SIGXFSZ":
             report.problem = f"Your code printed more than {OUTPUT_FILE_CAP // 2**20} MB of output{where}."
         elif sig == "SIGKILL":
-            report.problem = f"The test process was killed{where}: most likely it used more than {memory_mb / 1024:.1f} GB of memory."
+            report.problem = f"The test process was killed{where}: most likely it used {_too_much(memory_mb)}."
         elif sig in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"):
             report.problem = f"The Python interpreter crashed ({sig}){where}."
         elif sig:
             report.problem = f"The test process was stopped by {sig}{where}."
         elif "MemoryError" in tail:
-            report.problem = f"Your code used more than {memory_mb / 1024:.1f} GB of memory{where}."
+            report.problem = f"Your code used {_too_much(memory_mb)}{where}."
         else:
             report.problem = (f"The test process ended early with exit code {rc}{where}: does your file call "
                               "os._exit() or sys.exit()? A submission must return its results.")
