@@ -27,7 +27,6 @@ import torch
 import triton
 import triton.language as tl
 
-LOG2_E = 1.4426950408889634  # exp(x) == exp2(x * log2(e)); exp2 is the GPU's native instruction
 HEAD_DIMS = (16, 32, 64, 128)
 DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
@@ -92,7 +91,7 @@ def _attn_fwd(Q, K, V, Out, LSE, sm_scale, stride_z, stride_h, stride_n, H, N_CT
     m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
     acc = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
-    qk_scale = sm_scale * 1.4426950408889634  # fold log2(e) in once: the loop then uses exp2
+    qk_scale = sm_scale * 1.4426950408889634  # log2(e): exp(x) = exp2(x log2 e), and exp2 is the native instruction
     q = tl.load(q_ptrs, mask=row_ok[:, None], other=0.0)
 
     if CAUSAL:

@@ -12,8 +12,9 @@ from Q, K and the row log-sum-exp L the forward kernel saved, P = exp2(S * log2(
 kernels share the work without atomics: `_attn_bwd_dkdv` gives each program one key block and
 walks over the query blocks (accumulating dK, dV in registers); `_attn_bwd_dq` gives each
 program one query block and walks over the key blocks. `_attn_bwd_preprocess` computes D_i.
-With `causal=True` each loop starts or stops at the diagonal, and only the tiles that cross it
-are masked.
+With `causal=True` each loop starts or stops at the diagonal block, so tiles entirely above
+the diagonal are never visited; the mask itself is applied to every visited tile (a compare and
+select, cheap next to the five matmuls per tile).
 
 Shapes: q, k, v, out, dO and the gradients (B, H, N, D); lse, delta (B, H, N) float32.
 """

@@ -68,6 +68,14 @@ def test_segfault_is_reported(tmp_path):
     assert not report.passed and "crashed (SIGSEGV)" in report.problem
 
 
+def test_triton_drills_explain_a_crash():
+    """A crash in a Triton drill comes with the likely cause (an unmasked load or store)."""
+    d = drills.load("attention")
+    report = run_suite(d.suite, CASES / "segfault.py", drill="attention", time_limit=30, memory_mb=2048,
+                       crash_hint=drills.CRASH_HINT["triton"])
+    assert "crashed (SIGSEGV)" in report.problem and "mask=" in report.problem
+
+
 def test_output_flood_is_capped(tmp_path):
     start = time.monotonic()
     report = grade("output_flood.py", tmp_path)

@@ -24,6 +24,9 @@ INSTALL = {
     "triton": "pip install 'tfprep[gpu]'   (Linux; for the CPU interpreter alone: pip install triton)",
 }
 
+CRASH_HINT = {"triton": "In a Triton kernel that is usually a load or store outside its tensor: check the mask= "
+                        "of every tl.load and tl.store (rows and keys past N, lanes past the end of a row)."}
+
 
 @dataclass
 class Drill:
@@ -205,7 +208,8 @@ def grade(drill: Drill, file: Path):
     if install:
         raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,
                           hint=f"install it with: {install}")
-    return run_suite(drill.suite, file, drill=drill.name, time_limit=drill.time_limit, memory_mb=memory_cap(drill))
+    return run_suite(drill.suite, file, drill=drill.name, time_limit=drill.time_limit, memory_mb=memory_cap(drill),
+                     crash_hint=CRASH_HINT.get(drill.tier))
 
 
 def memory_cap(drill: Drill) -> int:

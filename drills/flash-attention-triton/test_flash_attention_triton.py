@@ -41,8 +41,8 @@ def block_diagonal_allowed(n, block_m):
     return torch.arange(n)[None, :] < ((i // block_m) + 1) * block_m
 
 
-def no_acc_rescale(q, k, v, scale, causal, block_n):
-    """Online softmax whose `acc` is never multiplied by alpha = exp(m_old - m_new)."""
+def no_rescale(q, k, v, scale, causal, block_n, rescale_acc=False, rescale_l=True):
+    """Online softmax that forgets to multiply `acc` (or `l`) by alpha = exp(m_old - m_new)."""
     q, k, v = (x.detach().to("cpu", torch.float64) for x in (q, k, v))
     n = q.shape[-2]
     m = torch.full(q.shape[:-1], float("-inf"), dtype=torch.float64)
@@ -55,8 +55,9 @@ def no_acc_rescale(q, k, v, scale, causal, block_n):
                               float("-inf"))
         m_new = torch.maximum(m, s.amax(-1))
         p = torch.exp(s - m_new[..., None])
-        l = l * torch.exp(m - m_new) + p.sum(-1)  # l is rescaled, acc is not: the bug
-        acc = acc + p @ v[..., start:start + block_n, :]
+        alpha = torch.exp(m - m_new)
+        l = (l * alpha if rescale_l else l) + p.sum(-1)
+        acc = (acc * alpha[..., None] if rescale_acc else acc) + p @ v[..., start:start + block_n, :]
         m = m_new
     return acc / l[..., None]
 
@@ -70,13 +71,31 @@ def padded_keys(q, k, v, scale, block_n):
     return attention64(q, k0, v0, scale)
 
 
+def strict_causal_allowed(n):
+    return torch.ones(n, n, dtype=torch.bool).tril(-1)
+
+
+def max_from_zero(q, k, v, scale, allowed):
+    """Running max started at 0 instead of -inf, in float32: rows whose scores are all far below 0
+    underflow to exp(s) = 0 and end as 0 / 0."""
+    q, k, v = (x.detach().to("cpu", torch.float32) for x in (q, k, v))
+    s = (q @ k.transpose(-1, -2)) * scale
+    if allowed is not None:
+        s = s.masked_fill(~allowed, float("-inf"))
+    p = torch.exp(s - s.amax(-1, keepdim=True).clamp(min=0.0))
+    return (p @ v) / p.sum(-1, keepdim=True)
+
+
 NO_RESCALE = "accumulator not rescaled: acc must be multiplied by alpha = exp(m_old - m_new) when the max grows"
+NO_L_RESCALE = "running sum not rescaled: l_i must be multiplied by alpha = exp(m_old - m_new) too"
 DIAGONAL = "causal diagonal block not masked: queries see later keys of their own block"
 EXP2_NO_LOG2E = "wrong softmax base: exp2 used without folding log2(e) into the scale"
 EXP_WITH_LOG2E = "wrong softmax base: log2(e) folded into the scale but exp used instead of exp2"
 NO_SCALE = "softmax scale missing: scores not multiplied by sm_scale"
 SCALE_IGNORED = "sm_scale argument ignored: always 1/sqrt(D)"
 KEYS_PAST_N = "out-of-bounds rows not masked: K/V rows past N enter the softmax as zero scores"
+DIAGONAL_EXCLUDED = "causal mask excludes the diagonal (j < i instead of j <= i): query 0 sees no key"
+MAX_FROM_ZERO = "running max initialised to 0 instead of -inf: rows of very negative scores become 0 / 0"
 
 
 def known_bugs(q, k, v, causal, scale):
@@ -84,15 +103,19 @@ def known_bugs(q, k, v, causal, scale):
     n, d = q.shape[-2], q.shape[-1]
     allowed = causal_allowed(n) if causal else None
     bugs = {
-        NO_RESCALE: lambda: [no_acc_rescale(q, k, v, scale, causal, bn) for bn in BLOCKS],
+        NO_RESCALE: lambda: [no_rescale(q, k, v, scale, causal, bn) for bn in BLOCKS],
+        NO_L_RESCALE: lambda: [no_rescale(q, k, v, scale, causal, bn, rescale_acc=True, rescale_l=False)
+                               for bn in BLOCKS],
         EXP2_NO_LOG2E: lambda: attention64(q, k, v, scale * LN2, allowed),
         EXP_WITH_LOG2E: lambda: attention64(q, k, v, scale * LOG2E, allowed),
         NO_SCALE: lambda: attention64(q, k, v, 1.0, allowed),
+        MAX_FROM_ZERO: lambda: max_from_zero(q, k, v, scale, allowed),
     }
     if scale != 1 / math.sqrt(d):
         bugs[SCALE_IGNORED] = lambda: attention64(q, k, v, 1 / math.sqrt(d), allowed)
     if causal:
         bugs[DIAGONAL] = lambda: [attention64(q, k, v, scale, block_diagonal_allowed(n, bm)) for bm in BLOCKS]
+        bugs[DIAGONAL_EXCLUDED] = lambda: attention64(q, k, v, scale, strict_causal_allowed(n))
     else:
         bugs[KEYS_PAST_N] = lambda: [padded_keys(q, k, v, scale, bn) for bn in BLOCKS if n % bn]
     return bugs
@@ -133,11 +156,9 @@ def run_case(sub, B, H, N, D, dtype, causal, seed, sm_scale=None, scale=1.0, q=N
 SHAPES = [(1, 2, 37, 16), (2, 1, 100, 32), (1, 2, 77, 64), (1, 1, 129, 128)]
 if K.ON_GPU:
     SHAPES += [(2, 4, 1000, 64), (1, 2, 2049, 128)]
-CASES = [(shape, dtype, causal) for shape in SHAPES for dtype in K.DTYPES for causal in (False, True)]
 
 
-@pytest.mark.parametrize("shape,dtype,causal", CASES,
-                         ids=[f"{s[2]}x{s[3]}-{str(d)[6:]}-{'causal' if c else 'full'}" for s, d, c in CASES])
+@K.every_dtype_and_mask(SHAPES)
 def test_matches_sdpa(sub, shape, dtype, causal):
     """Output equals attention (as accurate as PyTorch's own result in that dtype)"""
     run_case(sub, *shape, dtype, causal, seed=sum(shape))
@@ -157,6 +178,25 @@ def test_hostile_magnitudes(sub, causal):
     k = K.randn(41, B, H, N, D) * 4.0 * torch.linspace(1.0, 4.0, N, device=K.DEVICE)[:, None]
     v = K.randn(42, B, H, N, D)
     run_case(sub, B, H, N, D, torch.float32, causal, seed=0, q=q, k=k, v=v)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_very_negative_scores(sub, causal):
+    """Every score far below zero (about -150 and lower): no row may underflow to 0 / 0 (float32)"""
+    B, H, N, D = 1, 2, 40, 16
+    q = K.randn(45, B, H, N, D).abs() * 6.0 + 6.0
+    k = -(K.randn(46, B, H, N, D).abs() * 6.0 + 6.0)  # q . k / 4 <= -16 * 36 / 4 for every pair
+    v = K.randn(47, B, H, N, D)
+    run_case(sub, B, H, N, D, torch.float32, causal, seed=0, q=q, k=k, v=v)
+
+
+def test_mixed_layouts(sub):
+    """q contiguous while k and v are views with other strides (each tensor has its own layout)"""
+    B, H, N, D = 1, 2, 39, 32
+    q = K.randn(55, B, H, N, D)
+    k = K.randn(56, B, N, H, D).transpose(1, 2)  # (B, H, N, D), stride of N = H * D
+    v = K.randn(57, B, N, 2, H, D)[:, :, 1].transpose(1, 2)  # from a packed (k, v) buffer
+    run_case(sub, B, H, N, D, torch.float32, True, seed=0, q=q, k=k, v=v)
 
 
 def test_single_row(sub):
@@ -179,6 +219,10 @@ def test_future_keys_ignored(sub):
     q, k, v = (K.randn(70 + j, B, H, N, D) for j in range(3))
     fn = sub.fn(FN)
     out = K.as_tensor(K.launch(fn, q.clone(), k.clone(), v.clone(), causal=True), "out", q)
+    C.expect(bool(torch.isfinite(out).all()),
+             "with causal=True, `out` contains NaN/inf: does every query see at least itself (j <= i)?",
+             C.matching_bug(K.to_np(out), {DIAGONAL_EXCLUDED: attention64(q, k, v, 1 / math.sqrt(D),
+                                                                          strict_causal_allowed(N))}, 1e-4, 1e-5))
     k2, v2 = k.clone(), v.clone()
     k2[:, :, i + 1:] += 3.0
     v2[:, :, i + 1:] -= 5.0

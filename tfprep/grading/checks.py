@@ -176,7 +176,8 @@ def expect_close(
         bug = matching_bug(arr, bugs, rtol, atol)  # the NaN/inf pattern is the evidence here
         fail(
             f"`{what}` contains {n_bad} NaN/inf value(s), first at index {bad}{where} "
-            f"(expected {exp[bad]:.6g} there). Large inputs need a numerically stable formula.",
+            f"(expected {exp[bad]:.6g} there). Usual causes: exp overflowing (subtract the max first), "
+            "a row with nothing to normalise over (0 / 0), or output that was never written.",
             bug,
         )
     if _allclose(arr, exp, rtol=rtol, atol=atol):

@@ -5,9 +5,11 @@ GPU they run compiled; without one it sets TRITON_INTERPRET=1 so the same kernel
 Triton's CPU interpreter (small shapes only: it executes one program instance at a time).
 
 It also checks that a submission really is a Triton kernel: `launch` runs a call while
-counting Triton kernel launches and watching, below autograd, every PyTorch operator that
-runs; a submission that computes the answer with PyTorch (`scaled_dot_product_attention`,
-`torch.softmax`, a full `q @ k^T`) fails with that reason instead of passing.
+counting Triton kernel launches and watching, below autograd, every PyTorch operator the
+learner's code runs outside Triton, and every exit from torch to NumPy; host code may only
+allocate, copy, cast and reshape, so a submission that computes the answer with PyTorch or NumPy
+(`scaled_dot_product_attention`, `torch.softmax`, `q @ k^T`, `x.exp()`, `np.einsum`) fails with
+that reason instead of passing.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ if "TRITON_INTERPRET" not in os.environ and not torch.cuda.is_available():
 import numpy as np  # noqa: E402
 import triton  # noqa: E402,F401
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
+from triton.runtime import autotuner as _autotuner  # noqa: E402
 from triton.runtime import interpreter as _interpreter  # noqa: E402
 from triton.runtime import jit as _jit  # noqa: E402
 
@@ -33,66 +36,110 @@ DEVICE = "cuda" if ON_GPU else "cpu"
 DTYPES = (torch.float32, torch.float16, torch.bfloat16) if ON_GPU else (torch.float32, torch.float16)
 # floor of the allowed error, about one unit in the last place at magnitude 1
 FLOOR = {torch.float32: 1e-5, torch.float16: 1e-3, torch.bfloat16: 8e-3}
-NOT_A_KERNEL = "not a Triton kernel: the result is computed by PyTorch"
+NOT_A_KERNEL = "not a Triton kernel: the host code computes the result"
 NEEDS_GPU_NOTE = ("Ran in Triton's CPU interpreter (no CUDA GPU here): correctness only, on small shapes. "
                   "Memory (no (N, N) buffer at N = 16384) and speed are measured only on a GPU.")
 
-MATMUL_OPS = frozenset({"mm", "bmm", "addmm", "baddbmm", "matmul", "dot", "linear", "einsum", "_scaled_mm"})
-SOFTMAX_OPS = frozenset({"_softmax", "softmax", "_log_softmax", "log_softmax", "_safe_softmax", "logsumexp"})
-EXP_OPS = frozenset({"exp", "exp_", "exp2", "exp2_", "expm1"})
+# What host code may run outside a Triton kernel: allocation, copies, casts and views. Anything
+# else (matmul, softmax, exp, sum, mul...) is arithmetic the kernel was supposed to do. Ops that
+# Triton itself runs while launching (the interpreter's host copies, an autotuner's timing) do
+# not count: they happen inside a launch.
+HOST_OPS = frozenset({
+    "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros", "zeros_like",
+    "new_zeros", "ones", "ones_like", "new_ones", "full", "full_like", "new_full", "arange", "scalar_tensor",
+    "lift_fresh", "lift_fresh_copy", "view", "_unsafe_view", "reshape", "_reshape_alias", "as_strided",
+    "t", "transpose", "permute", "expand", "select", "slice", "unsqueeze", "squeeze", "alias", "detach",
+    "unbind", "split", "split_with_sizes", "chunk", "narrow", "flatten", "unflatten", "view_as",
+    "movedim", "contiguous", "clone", "copy_", "_to_copy", "to", "_copy_from", "_copy_from_and_resize",
+    "set_", "resize_", "fill_", "zero_",
+})
+NUMPY_DOORS = ("numpy", "__array__", "tolist")  # ways out of torch into NumPy / Python numbers
 
 
-def _is_attention_op(name: str) -> bool:
-    return "scaled_dot_product" in name or "flash_attention" in name or "efficient_attention" in name \
-        or "cudnn_attention" in name
-
-
-# --- counting Triton launches ----------------------------------------------------------------
+# --- counting Triton launches, and telling Triton's own tensor work from the learner's ---------
 
 _launches = [0]
+_in_triton = [0]  # > 0 while Triton launches, autotunes or interprets a kernel
+_watch: list = []  # the active _OpLog, if any
 
 
-def _counting(run):
-    def run_and_count(self, *args, **kwargs):
-        _launches[0] += 1
-        return run(self, *args, **kwargs)
+def _inside_triton(run, counts: bool):
+    def run_in_triton(self, *args, **kwargs):
+        if counts:
+            _launches[0] += 1
+        _in_triton[0] += 1
+        try:
+            return run(self, *args, **kwargs)
+        finally:
+            _in_triton[0] -= 1
 
-    run_and_count.__wrapped__ = run
-    return run_and_count
+    run_in_triton.__wrapped__ = run
+    return run_in_triton
 
 
-# Both the compiled (JITFunction) and interpreted kernels are launched through `run`; so is every
-# configuration an autotuner tries.
-for _cls in (_jit.JITFunction, _interpreter.InterpretedFunction):
+# Compiled (JITFunction) and interpreted kernels are launched through `run`, and so is every
+# configuration an autotuner tries; Autotuner/Heuristics.run wrap them (and time them).
+for _cls, _counts in ((_jit.JITFunction, True), (_interpreter.InterpretedFunction, True),
+                      (_autotuner.Autotuner, False), (_autotuner.Heuristics, False)):
     if not hasattr(_cls.run, "__wrapped__"):
-        _cls.run = _counting(_cls.run)
+        _cls.run = _inside_triton(_cls.run, _counts)
+
+if INTERPRET:
+    # The interpreter has no device to time configurations on: an autotuned kernel runs its first
+    # valid configuration (Triton skips benchmarking when one config is left).
+    _prune = _autotuner.Autotuner.prune_configs
+    _autotuner.Autotuner.prune_configs = lambda self, kwargs: _prune(self, kwargs)[:1]
+
+
+def _numpy_door(name):
+    original = getattr(torch.Tensor, name)
+
+    def door(self, *args, **kwargs):
+        if _watch and not _in_triton[0]:
+            _watch[-1].note(f"Tensor.{name}")
+        return original(self, *args, **kwargs)
+
+    return door
+
+
+for _name in NUMPY_DOORS:
+    setattr(torch.Tensor, _name, _numpy_door(_name))
 
 
 class _OpLog(TorchDispatchMode):
-    """Records the names of forbidden PyTorch operators that run while it is active."""
+    """Records the PyTorch operators outside HOST_OPS that the learner's code runs."""
 
-    def __init__(self, forbidden):
+    def __init__(self):
         super().__init__()
-        self.forbidden = forbidden
         self.seen: list[str] = []
 
+    def note(self, name: str) -> None:
+        if name not in self.seen:
+            self.seen.append(name)
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        name = func.overloadpacket.__name__
-        if name in self.forbidden or _is_attention_op(name):
-            if name not in self.seen:
-                self.seen.append(name)
+        if not _in_triton[0]:
+            name = func.overloadpacket.__name__
+            if name not in HOST_OPS:
+                self.note(f"aten.{name}")
         return func(*args, **(kwargs or {}))
 
 
-def launch(fn, *args, forbidden=MATMUL_OPS | SOFTMAX_OPS, what: str = "your function", **kwargs):
+def launch(fn, *args, what: str = "your function", **kwargs):
     """Call fn(*args, **kwargs); fail unless it launched a Triton kernel and left the math to it."""
     before = _launches[0]
-    with _OpLog(forbidden) as log:
-        result = fn(*args, **kwargs)
+    log = _OpLog()
+    _watch.append(log)
+    try:
+        with log:
+            result = fn(*args, **kwargs)
+    finally:
+        _watch.pop()
     if log.seen:
-        ops = ", ".join(f"`aten.{n}`" for n in log.seen[:4])
-        C.fail(f"{what} ran the PyTorch operator(s) {ops}: the computation must happen inside your Triton "
-               "kernel (no scaled_dot_product_attention, torch.softmax or full q @ k^T in the host code).",
+        ops = ", ".join(f"`{n}`" for n in log.seen[:4])
+        C.fail(f"{what} computed outside Triton: it ran {ops}. Host code may only allocate, copy, cast "
+               "and reshape tensors; the arithmetic (scores, softmax, sums, products) belongs in your Triton "
+               "kernel. scaled_dot_product_attention, torch.softmax, q @ k^T and NumPy are all out.",
                NOT_A_KERNEL)
     if _launches[0] == before:
         C.fail(f"{what} launched no Triton kernel: write a @triton.jit kernel and launch it with "
@@ -143,6 +190,16 @@ def copy_like(x: torch.Tensor) -> torch.Tensor:
     contiguous, and the learner would never see the layout a test meant to give)."""
     y = torch.empty(0, dtype=x.dtype, device=x.device)
     return y.set_(x.untyped_storage().clone(), x.storage_offset(), x.size(), x.stride())
+
+
+def every_dtype_and_mask(shapes):
+    """Parametrize a test over (shape, dtype, causal): each (B, H, N, D) shape, every dtype this
+    device checks, causal and not, with ids like `37x16-float16-causal`."""
+    import pytest
+
+    cases = [(shape, dtype, causal) for shape in shapes for dtype in DTYPES for causal in (False, True)]
+    ids = [f"{s[2]}x{s[3]}-{str(d)[6:]}-{'causal' if c else 'full'}" for s, d, c in cases]
+    return pytest.mark.parametrize("shape,dtype,causal", cases, ids=ids)
 
 
 def randn(seed: int, *shape: int, dtype=torch.float32, scale: float = 1.0) -> torch.Tensor:

@@ -109,7 +109,8 @@ def _signal_name(rc: int) -> str:
 
 
 def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, memory_mb: int,
-              markers: str | None = None, extra_env: dict[str, str] | None = None) -> Report:
+              markers: str | None = None, extra_env: dict[str, str] | None = None,
+              crash_hint: str | None = None) -> Report:
     """Grade `submission` with the pytest file `suite`; never raises for anything the submission does."""
     start = time.monotonic()
     report = Report(drill=drill, file=str(submission), passed=False)
@@ -151,7 +152,7 @@ def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, m
         records = _read_records(results)
         tail = _tail(output)
     report.duration_s = time.monotonic() - start
-    _decide(report, records, rc, timed_out, tail, time_limit, memory_mb)
+    _decide(report, records, rc, timed_out, tail, time_limit, memory_mb, crash_hint)
     return report
 
 
@@ -160,7 +161,7 @@ def _too_much(memory_mb: int) -> str:
 
 
 def _decide(report: Report, records: list[dict], rc: int, timed_out: bool, tail: str,
-            time_limit: float, memory_mb: int) -> None:
+            time_limit: float, memory_mb: int, crash_hint: str | None = None) -> None:
     collected = next((r for r in records if r.get("event") == "collected"), None)
     if collected is None:
         report.problem = ("The grader could not start the hidden suite. Output:\n" + tail[-1500:]).strip()
@@ -198,7 +199,7 @@ def _decide(report: Report, records: list[dict], rc: int, timed_out: bool, tail:
         elif sig == "SIGKILL":
             report.problem = f"The test process was killed{where}: most likely it used {_too_much(memory_mb)}."
         elif sig in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"):
-            report.problem = f"The Python interpreter crashed ({sig}){where}."
+            report.problem = f"The Python interpreter crashed ({sig}){where}." + (f" {crash_hint}" if crash_hint else "")
         elif sig:
             report.problem = f"The test process was stopped by {sig}{where}."
         elif "MemoryError" in tail:

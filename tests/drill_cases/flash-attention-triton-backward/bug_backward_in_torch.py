@@ -1,4 +1,4 @@
-# expect-bug: not a Triton kernel: the result is computed by PyTorch
+# expect-bug: not a Triton kernel: the host code computes the result
 # A Triton forward, but the backward recomputes P with PyTorch matmuls and an (N, N) buffer.
 import math
 

@@ -1,4 +1,4 @@
-# expect-bug: not a Triton kernel: the result is computed by PyTorch
+# expect-bug: not a Triton kernel: the host code computes the result
 # Plain PyTorch (and an (N, N) score matrix): right values, but no kernel.
 import math
 
