@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tfprep import drills
 from tfprep.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-HAS_GPU = Path("/dev/nvidiactl").exists()
+HAS_GPU = drills.gpu_present()
 if not HAS_GPU:
     # Triton kernels (the reference kernels' oracle tests) run in the CPU interpreter; the
     # variable must be set before anything imports triton.

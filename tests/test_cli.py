@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from tfprep import drills
 from tfprep.cli import app
 
 
@@ -146,14 +147,14 @@ def test_bench_usage_errors_exit_2(cli, tmp_path):
 
 def test_bench_without_gpu_exits_3_and_points_at_the_drill(cli):
     pytest.importorskip("triton")
-    if Path("/dev/nvidiactl").exists():
+    if drills.gpu_present():
         pytest.skip("this machine has a GPU")
     result = cli("bench", "flash-attention", "--n", "64", "--d", "16")
     assert result.exit_code == 3
     assert "needs a CUDA GPU" in result.output and "tfprep drill flash-attention-triton" in result.output
 
 
-def test_bench_smoke_runs_the_whole_table(cli, capfd):
+def test_bench_smoke_runs_the_whole_table(cli):
     """The GPU code path on tiny CPU shapes (Triton interpreter): rows, ratios and JSON, not speed."""
     pytest.importorskip("triton")
     kernel = Path(__file__).parent / "drill_cases" / "flash-attention-triton" / "correct_single_loop.py"

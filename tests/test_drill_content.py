@@ -12,7 +12,7 @@ from tfprep.grading.runner import run_suite
 
 CASES = Path(__file__).parent / "drill_cases"
 AVAILABLE = drills.available()
-HAS_GPU = Path("/dev/nvidiactl").exists()
+HAS_GPU = drills.gpu_present()
 
 
 @pytest.fixture(autouse=True)

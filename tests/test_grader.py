@@ -137,9 +137,9 @@ def test_suite_notes_reach_the_report(tmp_path):
 
 
 def test_memory_cap_is_lifted_only_for_triton_on_a_gpu(monkeypatch):
-    from pathlib import Path as P
-
+    monkeypatch.setattr(drills, "gpu_present", lambda: False)
     assert drills.memory_cap(drills.load("attention")) == 2048
-    monkeypatch.setattr(P, "exists", lambda self: str(self) == "/dev/nvidiactl" or P.is_file(self) or P.is_dir(self))
+    assert drills.memory_cap(drills.load("flash-attention-triton")) == 16384
+    monkeypatch.setattr(drills, "gpu_present", lambda: True)
     assert drills.memory_cap(drills.load("flash-attention-triton")) == 0
     assert drills.memory_cap(drills.load("attention")) == 2048

@@ -17,7 +17,6 @@ from tfprep.errors import ExitStatus, TfprepError
 
 KERNELS = ("flash-attention",)
 HEAD_DIMS = (16, 32, 64, 128)
-NO_GPU_EXIT = 3  # tfprep.flashbench's exit status when there is no CUDA GPU
 
 
 def parse_ints(text: str, what: str, allowed=None) -> list[int]:
@@ -49,7 +48,7 @@ def flash_attention(file: Path | None, *, ns: list[int], ds: list[int], backward
         if smoke:
             cmd += ["--smoke", "--batch", "1", "--heads", "2"]
         rc = subprocess.call(cmd, stdin=subprocess.DEVNULL)  # progress lines go to the user's terminal
-        if rc == NO_GPU_EXIT:
+        if rc == ExitStatus.MISSING:  # tfprep.flashbench found no CUDA GPU
             hint = "check correctness anywhere with: tfprep drill flash-attention-triton" + (f" --file {file}" if file else "")
             raise TfprepError("measuring speed needs a CUDA GPU, and there is none here", ExitStatus.MISSING, hint=hint)
         if rc != 0 or not out.is_file():

@@ -212,9 +212,14 @@ def grade(drill: Drill, file: Path):
                      crash_hint=CRASH_HINT.get(drill.tier))
 
 
+def gpu_present() -> bool:
+    """Whether an NVIDIA GPU is here, without importing torch (the driver's control device)."""
+    return Path("/dev/nvidiactl").exists()
+
+
 def memory_cap(drill: Drill) -> int:
     """The child's address-space cap in MB; none (0) for kernels on a GPU, since initialising CUDA
     reserves far more address space than any cap a grader would set."""
-    if drill.tier == "triton" and Path("/dev/nvidiactl").exists():
+    if drill.tier == "triton" and gpu_present():
         return 0
     return drill.memory_mb

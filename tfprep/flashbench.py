@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-NO_GPU_EXIT = 3
+from tfprep.errors import ExitStatus
+
 
 
 def _timer(smoke: bool):
@@ -182,7 +183,7 @@ def main(argv=None) -> int:
         os.environ.setdefault("TRITON_INTERPRET", "1")  # triton is imported later, in table()
     if not args.smoke and not torch.cuda.is_available():
         print("no CUDA GPU: speed can only be measured on one", file=sys.stderr)
-        return NO_GPU_EXIT
+        return int(ExitStatus.MISSING)
     result = table(args.file, [int(x) for x in args.n.split(",")], [int(x) for x in args.d.split(",")],
                    args.modes.split(","), [c.strip().lower() == "true" for c in args.causal.split(",")],
                    args.batch, args.heads, args.smoke)

@@ -153,6 +153,12 @@ def to_np(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
 
+def nearest(got, outputs):
+    """Of a bug's outputs for several block sizes (tensors), the one closest to `got`, as NumPy;
+    None when there is none (the bug cannot show at these sizes)."""
+    return C.nearest(got, [to_np(o) for o in outputs]) if outputs else None
+
+
 def as_tensor(got, what: str, like: torch.Tensor) -> torch.Tensor:
     """The returned value as a tensor shaped, typed and placed like `like`, or a plain failure."""
     if got is None:
