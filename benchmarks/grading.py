@@ -2,7 +2,7 @@
 
     python benchmarks/grading.py [--runs 9] [--drill NAME]
 
-Reports the median wall time of `tfprep drill NAME --file <reference> --json` and of
+Reports the median wall time of `tfprep drill NAME --file <a correct file> --json` and of
 `python -m pytest -q` on a single trivial test file, and their ratio (target <= 2.0, and under
 2 s absolute). Both run as fresh processes, as a learner would run them.
 """
@@ -27,6 +27,18 @@ def median_time(cmd: list[str], runs: int, env: dict, cwd: str) -> tuple[float, 
     return statistics.median(times), rc
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def learner_file(drill: str, module: str) -> str:
+    """A correct file a learner could submit: the reference's own source where it stands alone
+    (a submission may not import tfprep's packages), else the drill's first alternative solution."""
+    source = (ROOT / "reference_impls" / f"{module}.py").read_text()
+    if "reference_impls" not in source:
+        return source
+    return sorted((ROOT / "tests" / "drill_cases" / drill).glob("correct_*.py"))[0].read_text()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9)
@@ -37,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "TFPREP_HOME": tmp, "NO_COLOR": "1"}
         submission = Path(tmp) / f"{module}.py"
-        submission.write_text(f"from reference_impls.{module} import *\n")
+        submission.write_text(learner_file(args.drill, module))
         trivial = Path(tmp) / "test_trivial.py"
         trivial.write_text("def test_one():\n    assert 1 + 1 == 2\n")
         t_pytest, rc_p = median_time([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(trivial)],

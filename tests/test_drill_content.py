@@ -23,8 +23,9 @@ def _needs(request):
         pytest.skip(f"{name} needs {', '.join(drills.load(name).requires)}")
 
 
-def grade(d, path):
-    return run_suite(d.suite, path, drill=d.name, time_limit=max(d.time_limit, 60), memory_mb=d.memory_mb)
+def grade(d, path, trusted=False):
+    return run_suite(d.suite, path, drill=d.name, time_limit=max(d.time_limit, 60), memory_mb=d.memory_mb,
+                     tier=d.tier, trusted=trusted)
 
 
 def explain(report):
@@ -64,10 +65,21 @@ def test_reference_passes(name, tmp_path):
     d = drills.load(name)
     path = tmp_path / f"{d.module}.py"
     path.write_text(f"from reference_impls.{d.module} import *\n")
-    report = grade(d, path)
+    report = grade(d, path, trusted=True)  # our references import each other: only they may
     assert report.passed, explain(report)
     if d.tier == "triton":  # the report says what the CPU interpreter could not check
         assert any(("interpreter" in n) != HAS_GPU for n in report.notes), report.notes
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_reference_import_is_refused(name, tmp_path):
+    """The laziest shortcut, re-exporting the reference, fails with that reason in every drill."""
+    d = drills.load(name)
+    path = tmp_path / f"{d.module}.py"
+    path.write_text(f"from reference_impls.{d.module} import *\n")
+    report = grade(d, path)
+    assert not report.passed and report.checks_passed == 0, explain(report)
+    assert report.bugs == ["refused: uses tfprep's own reference implementations or content"], explain(report)
 
 
 @pytest.mark.parametrize("name", AVAILABLE)

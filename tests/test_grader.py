@@ -1,15 +1,22 @@
 """Golden tests of the grader: each hostile or broken submission gets its expected verdict."""
+import json
 import os
 import shutil
+import sqlite3
+import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
+from conftest import run_tfprep
 from tfprep import drills
+from tfprep.grading import sandbox
 from tfprep.grading.runner import run_suite
 
 CASES = Path(__file__).parent / "grader_cases"
+LANDLOCK = sandbox.landlock_abi() > 0
 
 
 def grade(case, tmp_path, time_limit=20, memory_mb=2048, env=None):
@@ -17,7 +24,21 @@ def grade(case, tmp_path, time_limit=20, memory_mb=2048, env=None):
     target = tmp_path / "attention.py"
     shutil.copyfile(CASES / case, target)
     return run_suite(d.suite, target, drill="attention", time_limit=time_limit, memory_mb=memory_mb,
-                     extra_env=env)
+                     extra_env=env, tier=d.tier)
+
+
+def marked_processes(marker):
+    """PIDs of live processes whose command line carries `marker` (zombies have none)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
 
 
 def messages(report):
@@ -34,10 +55,13 @@ def messages(report):
     ("returns_nan.py", "NaN/inf"),
     ("chatty.py", "MB of output (limit 1.0 MB)"),
     ("tamper_numpy.py", "rebinds `numpy.allclose` when your file is imported"),
-    ("tamper_reference.py", "rebinds `reference_impls.attention.scaled_dot_product_attention`"),
+    ("tamper_reference.py", "imports `reference_impls`, tfprep's own package"),
+    ("exec_reference.py", "reads `"),
+    ("import_tfprep.py", "imports `reference_impls`, tfprep's own package"),
+    ("uses_scipy.py", "imports `scipy`: NumPy drills are graded on NumPy and the standard library alone."),
 ])
 def test_verdicts(case, expected, tmp_path):
-    report = grade(case, tmp_path)
+    report = grade(case, tmp_path, env={"ATTACK_ROOT": str(Path(drills.paths.content("reference_impls")).parent)})
     assert not report.passed
     assert report.checks and report.checks_passed == 0
     assert expected in messages(report), messages(report)
@@ -83,33 +107,28 @@ def test_output_flood_is_capped(tmp_path):
     assert not report.passed and "printed more than 64 MB of output" in messages(report)
 
 
-def test_orphaned_child_is_killed_and_does_not_hang(tmp_path):
-    pid_file = tmp_path / "orphan.pid"
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("case", ["orphan.py", "fork_chain.py", "setsid_daemon.py"])
+def test_nothing_outlives_grading(case, tmp_path):
+    """A grandchild in its own session, a chain of setsid forks, a double-forked daemon: none
+    is alive once the grading returns (the grader is their subreaper and kills them all)."""
+    marker = f"tfprep-test-{uuid.uuid4()}"
     start = time.monotonic()
-    report = grade("orphan.py", tmp_path, env={"ORPHAN_PID_FILE": str(pid_file)})
+    report = grade(case, tmp_path, env={"TFPREP_TEST_MARKER": marker, "ATTACK_DB": str(tmp_path / "x.db")})
     assert time.monotonic() - start < 20
     assert not report.passed and "NOT IMPLEMENTED" in messages(report)
-    pid = int(pid_file.read_text())
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        try:  # reap it if it became our zombie
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        time.sleep(0.1)
-    else:
-        pytest.fail("the grandchild outlived the grading")
+    assert marked_processes(marker) == []
 
 
 def test_reference_passes_and_starter_fails(tmp_path):
     d = drills.load("attention")
     ref = tmp_path / "ref.py"
     ref.write_text("from reference_impls.attention import *\n")
-    ok = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048)
+    ok = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048, trusted=True)
     assert ok.passed and ok.checks_passed == len(ok.checks) > 5
+    lazy = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048, tier="numpy")
+    assert not lazy.passed and lazy.checks_passed == 0
+    assert lazy.bugs == ["refused: uses tfprep's own reference implementations or content"]
     starter = run_suite(d.suite, d.starter, drill="attention", time_limit=30, memory_mb=2048)
     assert not starter.passed and starter.checks_passed == 0
     assert all("NOT IMPLEMENTED" in c.message for c in starter.checks)
@@ -121,8 +140,8 @@ def test_no_memory_cap_when_zero(tmp_path):
     ref = tmp_path / "ref.py"
     ref.write_text("import resource\nassert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY\n"
                    "from reference_impls.attention import *\n")
-    assert run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=0).passed
-    capped = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048)
+    assert run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=0, trusted=True).passed
+    capped = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048, trusted=True)
     assert not capped.passed and "AssertionError" in capped.checks[0].message
 
 
@@ -143,3 +162,165 @@ def test_memory_cap_is_lifted_only_for_triton_on_a_gpu(monkeypatch):
     monkeypatch.setattr(drills, "gpu_present", lambda: True)
     assert drills.memory_cap(drills.load("flash-attention-triton")) == 0
     assert drills.memory_cap(drills.load("attention")) == 2048
+
+
+# --- the learner's state is out of the submission's reach -----------------------------------
+
+def probe(report):
+    msg = next(c.message for c in report.checks if c.message and "PROBE" in c.message)
+    return dict(part.split("=", 1) for part in msg.split("PROBE ", 1)[1].split(" (line")[0].split())
+
+
+def test_child_runs_in_a_private_directory(tmp_path, monkeypatch):
+    """cwd, HOME and TMPDIR are one private folder, gone afterwards; TFPREP_HOME is not inherited."""
+    monkeypatch.setenv("TFPREP_WORKSPACE", str(tmp_path / "ws"))
+    seen = probe(grade("env_probe.py", tmp_path))
+    assert seen["tfprep_home"] == "None" and seen["workspace"] == "None"
+    box = Path(seen["cwd"])
+    assert Path(seen["home"]).parent == box and Path(seen["tmp"]).parent == box
+    assert str(tmp_path) not in seen["cwd"] and os.environ["TFPREP_HOME"] not in seen["cwd"]
+    assert not box.exists()
+
+
+def _store_snapshot(home):
+    conn = sqlite3.connect(home / "progress.db")
+    try:
+        return (conn.execute("PRAGMA integrity_check").fetchone()[0],
+                conn.execute("SELECT card_id, rating, reviewed_at FROM reviews ORDER BY id").fetchall(),
+                conn.execute("SELECT passed, file FROM drill_attempts ORDER BY id").fetchall())
+    finally:
+        conn.close()
+
+
+def test_submission_cannot_forge_or_delete_the_store(tfprep_home, tmp_path):
+    """A file that writes a passed attempt into progress.db and then deletes TFPREP_HOME, told
+    exactly where it is: with Landlock both fail and the store is as it was, plus one honest
+    failed attempt. Without Landlock the test says so and checks what still holds."""
+    assert run_tfprep("quiz", "--bank", "core25", "--limit", "2", input="\n3\n\n4\n").returncode == 0
+    integrity, reviews, attempts = _store_snapshot(tfprep_home)
+    assert integrity == "ok" and len(reviews) == 2 and attempts == []
+    target = tmp_path / "attack.py"
+    shutil.copyfile(CASES / "attack_store.py", target)
+    res = run_tfprep("drill", "attention", "--file", str(target), "--json", env={"ATTACK_HOME": str(tfprep_home)})
+    assert res.returncode == 1, res.stdout + res.stderr
+    report = json.loads(res.stdout)
+    attack = next(c["message"] for c in report["checks"] if "ATTACK" in (c["message"] or ""))
+    if not LANDLOCK:
+        assert report["sandbox"], "the report must say the write fence was not in force"
+        pytest.skip(f"Landlock is not available here ({report['sandbox']}): the private directory and the "
+                    f"environment without TFPREP_HOME still hold (test_child_runs_in_a_private_directory); {attack}")
+    assert report["sandbox"] is None
+    assert "forge failed" in attack and "delete failed" in attack, attack
+    after = _store_snapshot(tfprep_home)
+    assert after[0] == "ok" and after[1] == reviews
+    assert after[2] == [(0, str(target))]  # the one attempt the parent recorded, failed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_daemon_cannot_rewrite_the_attempt_after_tfprep_exits(tfprep_home, tmp_path):
+    marker = f"tfprep-test-{uuid.uuid4()}"
+    target = tmp_path / "daemon.py"
+    shutil.copyfile(CASES / "setsid_daemon.py", target)
+    res = run_tfprep("drill", "attention", "--file", str(target), "--json",
+                     env={"ATTACK_DB": str(tfprep_home / "progress.db"), "TFPREP_TEST_MARKER": marker})
+    assert res.returncode == 1
+    assert marked_processes(marker) == []
+    time.sleep(2.0)  # past the moment the daemon would have written
+    assert _store_snapshot(tfprep_home)[2] == [(0, str(target))]
+
+
+# --- memory is measured as the process really uses it ---------------------------------------
+
+MEMORY_SUITE = '''
+from tfprep.grading import checks as C
+
+def test_budget(sub):
+    fn = sub.fn("build")
+    with C.peak_memory() as mem:
+        fn(256 * 2**20)
+    C.expect(mem["peak"] <= 64 * 2**20, f"used {C.fmt_bytes(mem['peak'])} (rss {C.fmt_bytes(mem['rss'])}, "
+             f"traced {C.fmt_bytes(mem['traced'])}, {mem['how']})")
+'''
+
+
+@pytest.mark.parametrize("how", [
+    "import numpy as np\n\ndef build(n):\n    a = np.ones(n // 8)\n    return float(a.sum())\n",
+    "import mmap\n\ndef build(n):\n    m = mmap.mmap(-1, n)\n    for i in range(0, n, 4096):\n        m[i] = 1\n"
+    "    return len(m)\n",
+    "import torch\n\ndef build(n):\n    return float(torch.ones(n // 8, dtype=torch.float64).sum())\n",
+], ids=["numpy", "mmap", "torch"])
+def test_peak_memory_sees_every_library(how, tmp_path):
+    """256 MiB built with NumPy, an anonymous mmap (invisible to tracemalloc) or torch: all seen."""
+    if "torch" in how:
+        pytest.importorskip("torch")
+    suite = tmp_path / "test_memory.py"
+    suite.write_text(MEMORY_SUITE)
+    sub = tmp_path / "s.py"
+    sub.write_text(how)
+    report = run_suite(suite, sub, drill="memory", time_limit=60, memory_mb=4096)
+    assert not report.passed
+    used = report.checks[0].message
+    assert used.startswith("used ") and float(used.split()[1]) >= 250 and used.split()[2] == "MB", used
+
+
+def test_peak_memory_passes_a_small_footprint(tmp_path):
+    suite = tmp_path / "test_memory.py"
+    suite.write_text(MEMORY_SUITE)
+    sub = tmp_path / "s.py"
+    sub.write_text("import numpy as np\n\ndef build(n):\n    return float(np.ones(1024).sum())\n")
+    assert run_suite(suite, sub, drill="memory", time_limit=60, memory_mb=4096).passed
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def test_report_prints_text_as_is_and_collapses_identical_failures(tmp_path):
+    res = run_tfprep("drill", "attention", "--file", str(CASES / "markup_message.py"), env={"COLUMNS": "400"})
+    assert res.returncode == 1
+    assert "pairs (x[i], x[i + d/2]) and [bold]not bold[/bold]" in res.stdout, res.stdout
+    assert res.stdout.count("raised ValueError") == 1 and "checks: " in res.stdout, res.stdout
+    assert "FAILED 0/" in res.stdout
+
+
+def test_report_puts_the_diagnosis_first():
+    bug = Path(__file__).parent / "drill_cases" / "attention" / "bug_no_scale.py"
+    res = run_tfprep("drill", "attention", "--file", str(bug), env={"COLUMNS": "200"})
+    assert res.returncode == 1
+    out = res.stdout
+    assert "Diagnosis: looks like the classic bug: missing 1/sqrt(d_k) scaling" in out
+    assert out.index("Diagnosis") < out.index("✗") < out.index("FAILED")
+
+
+def test_spinner_on_a_terminal_only(tmp_path):
+    """A live spinner with elapsed time and the limit on a terminal (a real pty); nothing when piped."""
+    import pty
+
+    starter = drills.load("attention").starter
+    piped = run_tfprep("drill", "attention", "--file", str(starter))
+    assert "Grading attention" not in piped.stdout
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update({"COLUMNS": "100", "TERM": "xterm"})
+        os.environ.pop("NO_COLOR", None)
+        os.execv(sys.executable, [sys.executable, "-m", "tfprep", "drill", "attention", "--file", str(starter)])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "Grading attention" in screen and "(limit 60 s)" in screen, screen[-2000:]
+    assert "FAILED" in screen
+
+
+def test_solution_wraps_long_lines(tmp_path):
+    """At 50 columns, no character of the reference is cropped."""
+    res = run_tfprep("drill", "attention", "--solution", "--yes", env={"COLUMNS": "50"})
+    assert res.returncode == 0
+    printed = "".join(ch for ch in res.stdout if not ch.isspace() and ch not in "│╭╮╰╯─")
+    source = (Path(__file__).resolve().parents[1] / "reference_impls" / "attention.py").read_text()
+    assert "".join(ch for ch in source if not ch.isspace()) in printed

@@ -119,7 +119,11 @@ def test_ctrl_c_mid_session_keeps_earlier_ratings(tfprep_home):
     proc.stdin.flush()
     _wait_for_reviews(tfprep_home, 2, proc)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
+    # stdin stays open until the process has exited: closing it (as communicate() does) could
+    # deliver EOF before the signal, and the session would end by EOF instead of Ctrl-C.
+    proc.wait(timeout=30)
+    out = proc.stdout.read()
+    proc.stdin.close()
     assert proc.returncode == 0, out
     assert "Every rating already given is saved" in out and "Session summary" in out
     assert "Traceback" not in out

@@ -251,7 +251,7 @@ def drill(
             console.hints(revealed, index, len(d.hints))
         if reset:
             backup = drills_mod.reset(d, target, conn, now())
-            console.info(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
+            console.plain(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
         if solution:
             if not yes and not console.confirm(f"Show the reference solution of '{name}'? It is recorded in your progress."):
                 console.info("Not shown.")
@@ -268,7 +268,7 @@ def drill(
     if watch:
         _watch(d, target, conn)
         return
-    report = drills_mod.grade(d, target)
+    report = _grade(d, target, live=not as_json)
     drills_mod.record_attempt(conn, report, now())
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
@@ -279,12 +279,24 @@ def drill(
     raise typer.Exit(int(ExitStatus.OK if report.passed else ExitStatus.FAILED))
 
 
+def _grade(d, target: Path, live: bool):
+    """Grade in the child process, with a spinner and the elapsed time on a terminal."""
+    from tfprep import drills as drills_mod
+
+    if not live:
+        return drills_mod.grade(d, target)
+    from tfprep import console
+
+    with console.grading_status(f"Grading {d.name}", d.time_limit):
+        return drills_mod.grade(d, target)
+
+
 def _watch(d, target: Path, conn) -> None:
     import time
 
     from tfprep import console, drills as drills_mod
 
-    console.info(f"Watching {target}; grading on every save. Ctrl-C stops.")
+    console.plain(f"Watching {target}; grading on every save. Ctrl-C stops.")
     last = None
     try:
         while True:
@@ -294,7 +306,7 @@ def _watch(d, target: Path, conn) -> None:
                 stamp = None
             if stamp is not None and stamp != last:
                 last = stamp
-                report = drills_mod.grade(d, target)
+                report = _grade(d, target, live=True)
                 drills_mod.record_attempt(conn, report, now())
                 console.report(report)
                 console.info("[dim]Waiting for the next save...[/]")

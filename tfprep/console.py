@@ -7,6 +7,7 @@ from datetime import datetime
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -25,7 +26,15 @@ def error(message: str, hint: str | None = None) -> None:
 
 
 def info(message: str) -> None:
+    """Our own message, with Rich markup; text from files, banks or users goes through `plain` or `esc`."""
     out.print(message)
+
+
+def plain(message: str) -> None:
+    out.print(Text(message))
+
+
+esc = escape
 
 
 def ask(prompt: str) -> str | None:
@@ -62,7 +71,7 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
 # --- quiz -----------------------------------------------------------------------------------
 
 def question(q, index: int, total: int, due_info: str = "") -> None:
-    title = f"[bold]{q.bank}[/] · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}"
+    title = Text.assemble((q.bank, "bold"), f" · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}")
     out.print()
     out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue"))
 
@@ -74,15 +83,15 @@ def reveal(q, marks: list[bool] | None = None) -> None:
     table = Table.grid(padding=(0, 1))
     for i, point in enumerate(q.key_points):
         mark = "•" if marks is None else ("[green]✓[/]" if marks[i] else "[red]✗[/]")
-        table.add_row(mark, point)
+        table.add_row(mark, Text(point))
     out.print("[bold]Key points[/]")
     out.print(table)
     if q.follow_ups:
         out.print("[bold]Follow-ups[/]")
         for f in q.follow_ups:
-            out.print(f"  ? {f}")
+            out.print(Text(f"  ? {f}"))
     if q.drills:
-        out.print(f"[dim]Practise it: {', '.join('tfprep drill ' + d for d in q.drills)}[/]")
+        out.print(Text(f"Practise it: {', '.join('tfprep drill ' + d for d in q.drills)}", style="dim"))
 
 
 def rating_prompt(previews: dict, suggested: int | None, can_undo: bool) -> str:
@@ -151,7 +160,7 @@ def bank_list(rows: list[dict]) -> None:
 
 def problems(found: list, files: list) -> None:
     for p in found:
-        err.print(f"[bold]{p.file}:{p.line}[/]: {p.message}", markup=True, highlight=False)
+        err.print(Text.assemble((f"{p.file}:{p.line}", "bold"), f": {p.message}"), highlight=False)
     if found:
         err.print(f"[red]{len(found)} problem(s)[/] in {len(files)} file(s)")
 
@@ -176,7 +185,7 @@ def drill_list(rows: list[dict]) -> None:
         t.add_column(col, justify="right" if col in ("#", "best", "hints") else "left")
     for i, r in enumerate(rows, 1):
         best = f"{r['best']:.0%}" if r["best"] is not None else "—"
-        t.add_row(str(i), r["name"], r["tier"], r["title"], f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]",
+        t.add_row(str(i), Text(r["name"]), r["tier"], Text(r["title"]), Text(r["status"], style=STATUS_STYLE[r["status"]]),
                   best, str(r["hints"]))
     out.print(t)
 
@@ -184,9 +193,9 @@ def drill_list(rows: list[dict]) -> None:
 def statement(drill, path) -> None:
     from rich.markdown import Markdown
 
-    out.print(Panel(Markdown(drill.statement.strip()), title=f"[bold]{drill.title}[/] · {drill.name} · {drill.tier}",
-                    title_align="left", border_style="blue"))
-    out.print(f"Your file: [bold]{path}[/]")
+    out.print(Panel(Markdown(drill.statement.strip()), title=Text.assemble((drill.title, "bold"),
+                    f" · {drill.name} · {drill.tier}"), title_align="left", border_style="blue"))
+    out.print(Text.assemble("Your file: ", (str(path), "bold")))
     out.print(f"Edit it, then run [bold]tfprep drill {drill.name}[/] to grade it "
               f"([bold]--hint[/] for a hint, [bold]--watch[/] to re-grade on every save).")
 
@@ -202,31 +211,87 @@ def hints(revealed: list[str], new_index: int, total: int) -> None:
 def solution(source: str, path) -> None:
     from rich.syntax import Syntax
 
-    out.print(Panel(Syntax(source, "python", line_numbers=False), title=f"Reference: {path}", title_align="left"))
+    # word_wrap: long lines wrap at the terminal's width instead of being cropped
+    out.print(Panel(Syntax(source, "python", line_numbers=False, word_wrap=True),
+                    title=Text(f"Reference: {path}"), title_align="left"))
+
+
+def _failure_groups(checks) -> list[tuple[str, list]]:
+    """Failed checks grouped by identical message, in the order of their first appearance."""
+    groups: dict[str, list] = {}
+    for c in checks:
+        if not c.passed:
+            groups.setdefault(c.message or "failed", []).append(c)
+    return list(groups.items())
+
+
+def diagnosis_lines(rep) -> list[Text]:
+    """What went wrong, most telling first: the run's problem, then each bug named and by how many checks."""
+    lines = [Text(rep.problem, style="bold red")] if rep.problem else []
+    for bug in rep.bugs:
+        n = sum(c.bug == bug for c in rep.checks)
+        where = f" ({n} check{'s' if n != 1 else ''})"
+        if bug.startswith("refused: "):
+            lines.append(Text(f"Diagnosis: {bug.removeprefix('refused: ')}{where}.", style="bold yellow"))
+        else:
+            lines.append(Text(f"Diagnosis: looks like the classic bug: {bug}{where}.", style="bold yellow"))
+    return lines
 
 
 def report(rep, notes: list[str] | None = None) -> None:
-    t = Table(title=f"{rep.drill}: {rep.file}", title_justify="left", show_lines=False)
+    """The grading report: the diagnosis first, then one row per check (identical failures
+    collapsed into one row with a count), notes, and the verdict. All text is printed as is."""
+    out.print(Text(f"{rep.drill}: {rep.file}", style="bold"))
+    for line in diagnosis_lines(rep):
+        out.print(line)
+    t = Table(show_lines=False, box=box.SIMPLE_HEAD)
     t.add_column("", width=2)
-    t.add_column("check")
-    t.add_column("result")
+    t.add_column("check", overflow="fold")
+    t.add_column("result", overflow="fold")
+    groups = {id(members[0]): (msg, members) for msg, members in _failure_groups(rep.checks)}
     for c in rep.checks:
         if c.passed:
-            t.add_row("[green]✓[/]", c.title, "[green]pass[/]")
-        else:
-            t.add_row("[red]✗[/]", c.title, Text(c.message or "failed", style="red"))
+            t.add_row(Text("✓", style="green"), Text(c.title), Text("pass", style="green"))
+        elif id(c) in groups:
+            msg, members = groups[id(c)]
+            title = Text(c.title) if len(members) == 1 else Text(f"{len(members)} checks: {c.title} and {len(members) - 1} more")
+            t.add_row(Text("✗", style="red"), title, Text(msg, style="red"))
     out.print(t)
-    if rep.problem:
-        out.print(Text(rep.problem, style="bold red"))
-    for bug in rep.bugs:
-        out.print(Text(f"Diagnosis: your output matches a classic bug: {bug}.", style="bold yellow"))
     for note in (notes or []) + rep.notes:
         out.print(Text(note, style="dim"))
     total = len(rep.checks)
     if rep.passed:
-        out.print(f"[bold green]PASSED[/] {rep.checks_passed}/{total} checks in {rep.duration_s:.1f} s")
+        out.print(Text.assemble(("PASSED", "bold green"), f" {rep.checks_passed}/{total} checks in {rep.duration_s:.1f} s"))
     else:
-        out.print(f"[bold red]FAILED[/] {rep.checks_passed}/{total} checks passed ({rep.duration_s:.1f} s)")
+        out.print(Text.assemble(("FAILED", "bold red"), f" {rep.checks_passed}/{total} checks passed ({rep.duration_s:.1f} s)"))
+
+
+class _Elapsed:
+    """A spinner whose text shows the seconds elapsed against the limit (redrawn by rich.live)."""
+
+    def __init__(self, what: str, limit: float):
+        import time
+
+        from rich.spinner import Spinner
+
+        self._time, self._start = time.monotonic, time.monotonic()
+        self.what, self.limit = what, limit
+        self.spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self):
+        self.spinner.update(text=Text(f"{self.what}  {self._time() - self._start:.0f} s (limit {self.limit:g} s)"))
+        return self.spinner
+
+
+def grading_status(what: str, limit: float):
+    """A live spinner with elapsed time while grading, on a terminal only (nothing when piped)."""
+    import contextlib
+
+    if not out.is_terminal:
+        return contextlib.nullcontext()
+    from rich.live import Live
+
+    return Live(_Elapsed(what, limit), console=out, refresh_per_second=8, transient=True)
 
 
 def confirm(question: str) -> bool:

@@ -209,7 +209,7 @@ def grade(drill: Drill, file: Path):
         raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,
                           hint=f"install it with: {install}")
     return run_suite(drill.suite, file, drill=drill.name, time_limit=drill.time_limit, memory_mb=memory_cap(drill),
-                     crash_hint=CRASH_HINT.get(drill.tier))
+                     crash_hint=CRASH_HINT.get(drill.tier), tier=drill.tier)
 
 
 def gpu_present() -> bool:

@@ -38,7 +38,7 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
             if action == "undo":
                 undone = session.undo()
                 if undone is not None:
-                    console.info(f"[dim]Undid the rating of {undone.id}; it comes back now.[/]")
+                    console.info(f"[dim]Undid the rating of {console.esc(undone.id)}; it comes back now.[/]")
                 continue
             session.rate(q, action, duration_ms=int((time.monotonic() - started) * 1000))
     except KeyboardInterrupt:

@@ -173,7 +173,9 @@ def test_no_full_score_matrix(sub):
     budget = 3 * n * d * 8 + n * d * 8 + 8 * n * block_size * 8
     C.expect(mem["peak"] <= budget,
              f"peak memory during the call was {C.fmt_bytes(mem['peak'])} for N={n}, d={d}, "
-             f"block_size={block_size}; the budget is {C.fmt_bytes(budget)} (one (N, N) float64 array is "
+             f"block_size={block_size} (resident memory grew by {C.fmt_bytes(mem['rss'])}, measured as "
+             f"{mem['how']}; tracemalloc saw {C.fmt_bytes(mem['traced'])}); "
+             f"the budget is {C.fmt_bytes(budget)} (one (N, N) float64 array is "
              f"{C.fmt_bytes(full)}). Work one (block_size, block_size) tile of scores at a time.", FULL_SCORES)
     # No bug diagnosis here: each variant costs a tiled pass at N = 4096; the small cases name them.
     C.expect_close(out, expected, what="out", case=C.describe(q=q, k=k, v=v, block_size=block_size))

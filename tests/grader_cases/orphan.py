@@ -1,12 +1,11 @@
-# Starts a grandchild that keeps the output stream open and would outlive the test process.
+# Starts a grandchild in a session of its own that keeps the output stream open and would
+# outlive the test process. Its command line carries TFPREP_TEST_MARKER so the test can find it.
 import os
 import subprocess
 import sys
 
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-if os.environ.get("ORPHAN_PID_FILE"):
-    with open(os.environ["ORPHAN_PID_FILE"], "w") as f:
-        f.write(str(child.pid))
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", os.environ.get("TFPREP_TEST_MARKER", "")],
+                 start_new_session=True)
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):

@@ -5,6 +5,12 @@ one JSON line per event to the file named by TFPREP_RESULTS, and watches for a s
 rebinds numpy, the check helpers or the reference implementations. The parent process decides
 the verdict from these records alone; a record that is missing counts as a failure.
 
+Before any suite or submission loads, it fences the process (see `sandbox`): writes only under
+the private directory named by TFPREP_SANDBOX. While the submission's own code runs (its import
+and every call through `Submission.fn`), `_Shortcuts` refuses imports of tfprep and of its
+content packages, reads of the installed content files, and, in the NumPy tier, imports of
+another array library; a refusal fails every check with the reason and a `refused:` label.
+
 Record kinds: {"event": "collected", "ids": [...], "titles": {...}}, {"event": "start", "id"},
 {"event": "result", "id", "outcome", "message", "bug", "duration"}, {"event": "tamper",
 "message"}, {"event": "finish"}; suites add {"event": "note", "text"} through `checks.note`.
@@ -12,6 +18,7 @@ Record kinds: {"event": "collected", "ids": [...], "titles": {...}}, {"event": "
 from __future__ import annotations
 
 import errno
+import importlib.abc
 import importlib.util
 import json
 import os
@@ -25,7 +32,7 @@ import numpy.random
 import numpy.testing
 import pytest
 
-from tfprep.grading import checks
+from tfprep.grading import checks, sandbox
 from tfprep.grading.checks import CheckFailed
 
 SUBMISSION_MODULE = "submission"
@@ -92,6 +99,101 @@ def _check_tamper(when: str) -> str | None:
     return msg
 
 
+# --- shortcuts: the submission's code may not use tfprep itself --------------------------------
+
+OWN_PACKAGES = ("tfprep", "reference_impls", "drills", "question_bank")
+CONTENT_PACKAGES = ("reference_impls", "drills", "question_bank")
+# Tier 1 is graded on NumPy code: these compute with arrays (or implement the drills' concepts).
+OTHER_ARRAY_LIBRARIES = ("torch", "jax", "jaxlib", "tensorflow", "keras", "cupy", "mlx", "scipy", "sklearn",
+                         "numba", "tinygrad", "paddle", "mxnet", "theano", "dask", "numexpr", "cunumeric")
+REFUSED_OWN = "refused: uses tfprep's own reference implementations or content"
+
+
+def refused_library(name: str) -> str:
+    return f"refused: computes with {name} instead of NumPy"
+
+
+class _Shortcuts(importlib.abc.MetaPathFinder):
+    """While `active`, the modules named in `blocked` are hidden from `sys.modules` and cannot be
+    imported, and the content folders cannot be opened. The first refusal is kept for good."""
+
+    def __init__(self):
+        self.active = False
+        self.blocked: tuple[str, ...] = ()
+        self.libraries: tuple[str, ...] = ()
+        self.roots: tuple[str, ...] = ()
+        self.exempt: set[str] = set()
+        self.refusal: tuple[str, str] | None = None
+        self._hidden: dict[str, Any] = {}
+
+    def configure(self, tier: str, submission: str) -> None:
+        self.libraries = OTHER_ARRAY_LIBRARIES if tier == "numpy" else ()
+        self.blocked = OWN_PACKAGES + self.libraries
+        roots = []
+        for pkg in CONTENT_PACKAGES:
+            spec = importlib.util.find_spec(pkg)
+            for loc in (spec.submodule_search_locations or []) if spec else []:
+                roots.append(os.path.realpath(loc) + os.sep)
+        self.roots = tuple(roots)
+        # the submission's own file and its bytecode cache may live among the content (a starter)
+        self.exempt = {os.path.realpath(submission), os.path.realpath(importlib.util.cache_from_source(submission))
+                       } if submission else set()
+        sys.meta_path.insert(0, self)
+        sys.addaudithook(self._audit)
+
+    def _refuse(self, what: str, label: str) -> None:
+        if self.refusal is None:
+            self.refusal = (what, label)
+
+    def _is_blocked(self, name: str) -> str | None:
+        top = name.partition(".")[0]
+        return top if top in self.blocked else None
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = self._is_blocked(fullname) if self.active else None
+        if top is None:
+            return None
+        if top in self.libraries:
+            tier2 = " (the PyTorch tier is where torch belongs)" if top == "torch" else ""
+            self._refuse(f"your code imports `{top}`: NumPy drills are graded on NumPy and the standard "
+                         f"library alone{tier2}.", refused_library(top))
+        else:
+            self._refuse(f"your code imports `{top}`, tfprep's own package: a submission must compute the "
+                         "result itself, not call the reference implementation or read the suite.", REFUSED_OWN)
+        raise ImportError(f"{fullname} may not be imported by a graded submission")
+
+    def _audit(self, event: str, args: tuple) -> None:
+        if not self.active or event != "open" or not self.roots:
+            return
+        if not isinstance(args[0], (str, bytes, os.PathLike)):
+            return  # an open file descriptor
+        try:
+            real = os.path.realpath(os.fsdecode(args[0]))
+        except (TypeError, ValueError):
+            return
+        if real not in self.exempt and real.startswith(self.roots):
+            self._refuse(f"your code reads `{real}`, part of tfprep's installed content: a submission must "
+                         "compute the result itself, not load the reference or the suite.", REFUSED_OWN)
+            raise PermissionError(f"{real}: tfprep's content is closed to a graded submission")
+
+    def __enter__(self):
+        self._hidden = {n: m for n, m in sys.modules.items() if self._is_blocked(n)}
+        for n in self._hidden:
+            del sys.modules[n]
+        self.active = True
+        return self
+
+    def __exit__(self, *exc):
+        self.active = False
+        for n in [n for n in sys.modules if self._is_blocked(n)]:
+            del sys.modules[n]  # half-imported leftovers of a refused import
+        sys.modules.update(self._hidden)
+        self._hidden = {}
+
+
+_shortcuts = _Shortcuts()
+
+
 # --- the learner's module -----------------------------------------------------------------
 
 def _user_frame(tb) -> str:
@@ -152,7 +254,8 @@ class Submission:
                 raise ImportError(f"cannot import {self.path}")
             module = importlib.util.module_from_spec(spec)
             sys.modules[SUBMISSION_MODULE] = module
-            spec.loader.exec_module(module)
+            with _shortcuts:
+                spec.loader.exec_module(module)
             self.module = module
         except SyntaxError as exc:
             self.import_error = f"SYNTAX ERROR in your file, line {exc.lineno}: {exc.msg}."
@@ -162,7 +265,12 @@ class Submission:
         if tamper:
             self.import_error = tamper
 
+    def refused(self) -> None:
+        if _shortcuts.refusal:
+            raise CheckFailed(*_shortcuts.refusal)
+
     def fn(self, name: str):
+        self.refused()
         if self.import_error:
             checks.fail(self.import_error)
         target = getattr(self.module, name, None)
@@ -174,9 +282,13 @@ class Submission:
         def guarded(*args, **kwargs):
             args, kwargs = _copy(args), _copy(kwargs)
             try:
-                return target(*args, **kwargs)
+                with _shortcuts:
+                    result = target(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001
+                self.refused()
                 raise CheckFailed(_explain(exc, name)) from None
+            self.refused()
+            return result
 
         guarded.__name__ = name
         return guarded
@@ -206,6 +318,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if path:
         _fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     checks._note_sink = lambda text: _emit({"event": "note", "text": text})
+    checks._reset_peak_rss()  # opens /proc/self/clear_refs while writes are still allowed
+    box = os.environ.pop("TFPREP_SANDBOX", "")
+    if box:
+        why = sandbox.restrict_writes([box, "/dev/shm"])
+        _emit({"event": "sandbox", "landlock": why is None, "why": why})
+    if not os.environ.pop("TFPREP_TRUSTED", ""):
+        _shortcuts.configure(os.environ.get("TFPREP_TIER", ""), os.environ.get("TFPREP_SUBMISSION", ""))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

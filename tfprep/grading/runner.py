@@ -1,10 +1,12 @@
 """Run a hidden suite against a learner's file in a child process and decide the verdict.
 
-The child is `python -m pytest` with the `tfprep.grading.plugin` plugin, in its own session
-(so it and anything it starts can be killed together), with a memory cap, a file-size cap on
-its output, stdin closed and stdout going to a file (so a grandchild holding the stream open
-cannot hang us). The verdict comes only from the plugin's records: a pass needs every
-collected check to report a pass and the session to finish.
+The child is `python -m pytest` with the `tfprep.grading.plugin` plugin, in its own session,
+with a memory cap, a file-size cap on its output, stdin closed and stdout going to a file (so a
+grandchild holding the stream open cannot hang us). It runs in a private directory that is its
+working directory, HOME and TMPDIR, without TFPREP_HOME in its environment, and (Landlock,
+applied by the plugin) may write nowhere else. We are its child subreaper while it runs, so
+everything it starts dies with it, even what called setsid(). The verdict comes only from the
+plugin's records: a pass needs every collected check to report a pass and the session to finish.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from tfprep.grading.sandbox import Reaper
 
 OUTPUT_FILE_CAP = 64 * 1024 * 1024  # bytes the child may write to any file (stdout included)
 PRINT_CAP = 1_000_000  # bytes of printed output per check before it counts as a failure
@@ -41,6 +45,7 @@ class Report:
     problem: str | None = None  # what went wrong with the run as a whole, in plain words
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    sandbox: str | None = None  # why the write fence (Landlock) was not in force, None when it was
 
     @property
     def checks_passed(self) -> int:
@@ -108,34 +113,48 @@ def _signal_name(rc: int) -> str:
         return f"signal {-rc}"
 
 
+# Variables of the learner's own environment a submission must not see or inherit.
+_PRIVATE_ENV = ("TFPREP_HOME", "TFPREP_WORKSPACE", "TFPREP_TRUSTED", "TFPREP_SANDBOX", "TFPREP_TIER",
+                "PYTEST_ADDOPTS")
+
+
 def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, memory_mb: int,
               markers: str | None = None, extra_env: dict[str, str] | None = None,
-              crash_hint: str | None = None) -> Report:
-    """Grade `submission` with the pytest file `suite`; never raises for anything the submission does."""
+              crash_hint: str | None = None, tier: str = "", trusted: bool = False) -> Report:
+    """Grade `submission` with the pytest file `suite`; never raises for anything the submission does.
+
+    `tier` turns on that tier's rules (NumPy drills refuse other array libraries); `trusted`
+    (our own reference implementations only) lets the submission import tfprep's packages."""
     start = time.monotonic()
     report = Report(drill=drill, file=str(submission), passed=False)
     with tempfile.TemporaryDirectory(prefix="tfprep-grade-") as tmp_name:
         tmp = Path(tmp_name)
+        box = tmp / "sandbox"  # the only place the child may write
+        for sub in ("home", "tmp"):
+            (box / sub).mkdir(parents=True)
         results, output, ini = tmp / "results.jsonl", tmp / "output.txt", tmp / "pytest.ini"
         ini.write_text("[pytest]\n", encoding="utf-8")
         cmd = [sys.executable, "-m", "pytest", str(suite), "-p", "tfprep.grading.plugin",
                "-p", "no:cacheprovider", "-p", "no:stepwise", "-q", "--no-header", "-rN", "--tb=no",
-               "--import-mode=importlib", "-c", str(ini), "--rootdir", str(tmp),
+               "--import-mode=importlib", "-c", str(ini), "--rootdir", str(box),
                "--confcutdir", str(suite.parent), "-W", "ignore::DeprecationWarning"]
         if markers:
             cmd += ["-m", markers]
-        env = {**os.environ, "TFPREP_SUBMISSION": str(submission.resolve()), "TFPREP_RESULTS": str(results),
-               "TFPREP_MEMORY_MB": str(memory_mb), "TFPREP_OUTPUT_CAP": str(PRINT_CAP),
-               "TFPREP_FILE_CAP": str(OUTPUT_FILE_CAP),
-               "PYTHONDONTWRITEBYTECODE": "1",
-               # only our plugin: third-party pytest plugins could alter outcomes, and cost start-up time
-               "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(extra_env or {})}
+        env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
+        env.update({"TFPREP_SUBMISSION": str(submission.resolve()), "TFPREP_RESULTS": str(results),
+                    "TFPREP_MEMORY_MB": str(memory_mb), "TFPREP_OUTPUT_CAP": str(PRINT_CAP),
+                    "TFPREP_FILE_CAP": str(OUTPUT_FILE_CAP), "TFPREP_SANDBOX": str(box), "TFPREP_TIER": tier,
+                    "HOME": str(box / "home"), "TMPDIR": str(box / "tmp"), "TMP": str(box / "tmp"),
+                    "TEMP": str(box / "tmp"), "PYTHONDONTWRITEBYTECODE": "1",
+                    # only our plugin: third-party pytest plugins could alter outcomes, and cost start-up time
+                    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(extra_env or {})})
+        if trusted:
+            env["TFPREP_TRUSTED"] = "1"
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")  # small inputs: threads only cost start-up time
-        env.pop("PYTEST_ADDOPTS", None)
-        with open(output, "wb") as out:
+        with open(output, "wb") as out, Reaper() as reaper:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    cwd=tmp, env=env, start_new_session=True, preexec_fn=_limits(memory_mb))
+                                    cwd=box, env=env, start_new_session=True, preexec_fn=_limits(memory_mb))
             timed_out = False
             try:
                 rc = proc.wait(timeout=time_limit)
@@ -148,7 +167,8 @@ def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, m
                 proc.wait()
                 raise
             finally:
-                _kill_group(proc.pid)  # orphans the submission may have started
+                _kill_group(proc.pid)  # what is left of its process group
+                reaper.kill_all()  # and every descendant that left the group
         records = _read_records(results)
         tail = _tail(output)
     report.duration_s = time.monotonic() - start
@@ -173,6 +193,8 @@ def _decide(report: Report, records: list[dict], rc: int, timed_out: bool, tail:
     tamper = next((r["message"] for r in records if r.get("event") == "tamper"), None)
     report.notes += list(dict.fromkeys(r["text"] for r in records if r.get("event") == "note" and r.get("text")))
     finished = any(r.get("event") == "finish" for r in records)
+    fence = next((r for r in records if r.get("event") == "sandbox"), None)
+    report.sandbox = "no write fence was requested" if fence is None else fence.get("why")
 
     for node in collected["ids"]:
         r = results.get(node)

@@ -1,0 +1,6 @@
+# expect-bug: refused: uses tfprep's own reference implementations or content
+from reference_impls.attention import scaled_dot_product_attention as _theirs
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    return _theirs(q, k, v, mask)
