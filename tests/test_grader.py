@@ -19,12 +19,13 @@ CASES = Path(__file__).parent / "grader_cases"
 LANDLOCK = sandbox.landlock_abi() > 0
 
 
-def grade(case, tmp_path, time_limit=20, memory_mb=2048, env=None):
+def grade(case, tmp_path, time_limit=20, memory_mb=2048, env=None, tier="numpy"):
+    """Grade a case as the attention drill (a NumPy drill: its rules apply unless `tier` says otherwise)."""
     d = drills.load("attention")
     target = tmp_path / "attention.py"
     shutil.copyfile(CASES / case, target)
     return run_suite(d.suite, target, drill="attention", time_limit=time_limit, memory_mb=memory_mb,
-                     extra_env=env, tier=d.tier)
+                     extra_env=env, tier=tier)
 
 
 def marked_processes(marker):
@@ -59,6 +60,10 @@ def messages(report):
     ("exec_reference.py", "reads `"),
     ("import_tfprep.py", "imports `reference_impls`, tfprep's own package"),
     ("uses_scipy.py", "imports `scipy`: NumPy drills are graded on NumPy and the standard library alone."),
+    ("gc_reference.py", "your code calls tfprep's reference implementation"),
+    ("frame_reference.py", "your code calls tfprep's reference implementation"),
+    ("dirfd_reference.py", "part of tfprep's installed content"),
+    ("subprocess_cat.py", "your code starts another process"),
 ])
 def test_verdicts(case, expected, tmp_path):
     report = grade(case, tmp_path, env={"ATTACK_ROOT": str(Path(drills.paths.content("reference_impls")).parent)})
@@ -111,10 +116,11 @@ def test_output_flood_is_capped(tmp_path):
 @pytest.mark.parametrize("case", ["orphan.py", "fork_chain.py", "setsid_daemon.py"])
 def test_nothing_outlives_grading(case, tmp_path):
     """A grandchild in its own session, a chain of setsid forks, a double-forked daemon: none
-    is alive once the grading returns (the grader is their subreaper and kills them all)."""
+    is alive once the grading returns (the grader is their subreaper and kills them all). Graded
+    without the NumPy tier's rules, which would refuse to start the processes at all."""
     marker = f"tfprep-test-{uuid.uuid4()}"
     start = time.monotonic()
-    report = grade(case, tmp_path, env={"TFPREP_TEST_MARKER": marker, "ATTACK_DB": str(tmp_path / "x.db")})
+    report = grade(case, tmp_path, env={"TFPREP_TEST_MARKER": marker, "ATTACK_DB": str(tmp_path / "x.db")}, tier="")
     assert time.monotonic() - start < 20
     assert not report.passed and "NOT IMPLEMENTED" in messages(report)
     assert marked_processes(marker) == []

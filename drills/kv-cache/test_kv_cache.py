@@ -14,12 +14,16 @@ NOT_APPENDED = "cache not appended (the returned cache must hold every token so 
 FUTURE = "positions attend to the future (no causal mask inside a multi-token chunk)"
 WRONG_AXIS = "cache grown on the wrong axis (time is axis 2 of (B, H, t, dh))"
 TOP_LEFT = "causal mask aligned top-left (new tokens must see the whole cache)"
+NO_SCALE = "missing 1/sqrt(dh) scaling of the scores"
 
 
 # --- known bugs: each is a whole (wrong) attend_step; several code paths may share a label --
 
-def _step(x_t, cache, w_q, w_k, w_v, w_o, H, *, use_cache=True, keep="all", mask="bottom-right"):
+def _step(x_t, cache, w_q, w_k, w_v, w_o, H, *, use_cache=True, keep="all", mask="bottom-right",
+          scaled=True):
     q, k, v = (split_heads(x_t @ w, H) for w in (w_q, w_k, w_v))  # (B, H, n, dh)
+    if not scaled:  # sdpa divides by sqrt(dh): undo it on q
+        q = q * np.sqrt(q.shape[-1])
     k_new, v_new = k, v
     if cache is not None and use_cache:
         k, v = np.concatenate([cache["k"], k], axis=2), np.concatenate([cache["v"], v], axis=2)
@@ -46,6 +50,7 @@ BUGS = {
     FUTURE: [lambda *a: _step(*a, mask="none")],
     WRONG_AXIS: [_time_major],
     TOP_LEFT: [lambda *a: _step(*a, mask="top-left")],
+    NO_SCALE: [lambda *a: _step(*a, scaled=False)],
 }
 
 

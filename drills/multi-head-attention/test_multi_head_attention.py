@@ -35,6 +35,12 @@ def bug_no_transpose(*a, **kw):
             _mha(*a, **kw, split=_split_no_transpose)]
 
 
+def bug_merge_no_transpose(*a, **kw):
+    """Split right, merged back by reshaping (B, H, T, dh) straight to (B, T, d_model)."""
+    B, T = a[0].shape[:2]
+    return [_mha(*a, **kw, merge=lambda h: h.reshape(B, T, -1))]
+
+
 def bug_sqrt_d_model(*a, **kw):
     return [_mha(*a, **kw, scale_width=a[0].shape[-1])]
 
@@ -56,6 +62,7 @@ def bug_context_ignored(*a, **kw):
 
 BUGS = {
     "reshape (B,T,H,dh)->(B,H,T,dh) without a transpose (tokens and heads mixed)": bug_no_transpose,
+    "heads merged by reshape (B,H,T,dh)->(B,T,d_model) without transposing back": bug_merge_no_transpose,
     "scores scaled by sqrt(d_model) instead of sqrt(dh)": bug_sqrt_d_model,
     "output projection w_o forgotten": bug_no_w_o,
     "heads concatenated in the wrong order": bug_head_order,

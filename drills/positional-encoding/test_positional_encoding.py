@@ -32,10 +32,20 @@ def bug_exponent_i(seq_len, d_model, base=10000.0):
     return _table(seq_len, d_model, base ** (np.arange((d_model + 1) // 2) / d_model))
 
 
-def bug_column_exponent(seq_len, d_model, base=10000.0):
+def bug_exponent_4i(seq_len, d_model, base=10000.0):
+    # `for i in range(0, d, 2): ... base ** (2 * i / d)`: i already is the even index 2i
+    return _table(seq_len, d_model, base ** (2 * np.arange(0, d_model, 2) / d_model))
+
+
+def bug_column_exponent(seq_len, d_model, base=10000.0, two=1):
     j = np.arange(d_model)
-    angle = np.arange(seq_len)[:, None] / base ** (j / d_model)  # (T, D): every column its own frequency
+    angle = np.arange(seq_len)[:, None] / base ** (two * j / d_model)  # (T, D): every column its own frequency
     return np.where(j % 2 == 0, np.sin(angle), np.cos(angle))
+
+
+def bug_column_exponent_2j(seq_len, d_model, base=10000.0):
+    # the loop above with the cos column written as base ** (2 * (i + 1) / d), a widely copied form
+    return bug_column_exponent(seq_len, d_model, base, two=2)
 
 
 def bug_swapped(seq_len, d_model, base=10000.0):
@@ -59,7 +69,10 @@ def bug_positions_from_one(seq_len, d_model, base=10000.0):
 BUGS = {
     "sin and cos blocks concatenated instead of interleaved": bug_concatenated,
     "exponent i/d instead of 2i/d": bug_exponent_i,
+    "exponent 4i/d instead of 2i/d (the even column index 2i doubled again)": bug_exponent_4i,
     "each column its own frequency (cos columns use exponent (2i+1)/d)": bug_column_exponent,
+    "each column its own frequency with exponent 2j/d for column j (sin 4i/d, cos (4i+2)/d)":
+        bug_column_exponent_2j,
     "sin and cos swapped (sin goes on the even columns)": bug_swapped,
     "angle multiplied by base^(2i/d) instead of divided": bug_frequency_inverted,
     "`base` argument ignored (10000 hard-coded)": bug_base_ignored,
@@ -92,7 +105,10 @@ def test_odd_width(sub, seq_len, d_model):
     run_case(sub, seq_len, d_model)
 
 
-@pytest.mark.parametrize("seq_len,d_model,base", [(16, 8, 100.0), (25, 10, 10.0)])
+# A wrong exponent c * 2i/d at base b equals `base` ignored (10000^(2i/d)) when b^c = 10000: c = 2
+# (4i/d, and the sin columns of 2j/d) at b = 100, c = 1/2 (i/d) at b = 1e8, c = 1 (sin columns of
+# j/d) at b = 10000. So not base 100 (it once named the 4i/d bug "base ignored"): 500 and 10.
+@pytest.mark.parametrize("seq_len,d_model,base", [(16, 8, 500.0), (25, 10, 10.0)])
 def test_other_base(sub, seq_len, d_model, base):
     """A base other than 10000 is honoured"""
     run_case(sub, seq_len, d_model, base)

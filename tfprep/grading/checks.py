@@ -165,7 +165,8 @@ def diagnose(got: Any, bugs: Mapping[str, Any] | None, rtol: float, atol: float,
 
 def nearest(got: Any, candidates: list) -> Any:
     """Of several outputs one bug can produce (it has more than one way to be written), the one
-    closest to what the submission returned; used to build a `bugs=` entry."""
+    closest to what the submission returned; used to build a `bugs=` entry. Outputs with the
+    submission's NaN/inf pattern come first, then by the largest difference on finite entries."""
     try:
         g = _asarray(got, dtype=_float64)
     except (TypeError, ValueError):
@@ -173,7 +174,13 @@ def nearest(got: Any, candidates: list) -> Any:
     same = [c for c in candidates if _asarray(c).shape == g.shape]
     if not same:
         return candidates[0]
-    return min(same, key=lambda c: float(np.nan_to_num(_abs(_asarray(c, dtype=_float64) - g), nan=np.inf).max()))
+
+    def score(c):
+        d = _distance(g, c)
+        rough = float(np.nan_to_num(_abs(_asarray(c, dtype=_float64) - g), nan=np.inf).max())
+        return (d is None, d if d is not None else rough)
+
+    return min(same, key=score)
 
 
 def as_array(got: Any, what: str) -> np.ndarray:

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import traceback
+import types
 from typing import Any
 
 import numpy
@@ -107,6 +108,9 @@ CONTENT_PACKAGES = ("reference_impls", "drills", "question_bank")
 OTHER_ARRAY_LIBRARIES = ("torch", "jax", "jaxlib", "tensorflow", "keras", "cupy", "mlx", "scipy", "sklearn",
                          "numba", "tinygrad", "paddle", "mxnet", "theano", "dask", "numexpr", "cunumeric")
 REFUSED_OWN = "refused: uses tfprep's own reference implementations or content"
+REFUSED_PROCESS = "refused: starts another process"
+PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork", "os.forkpty",
+                            "os.spawn", "pty.spawn"})
 
 
 def refused_library(name: str) -> str:
@@ -125,6 +129,7 @@ class _Shortcuts(importlib.abc.MetaPathFinder):
         self.exempt: set[str] = set()
         self.refusal: tuple[str, str] | None = None
         self._hidden: dict[str, Any] = {}
+        self._swapped: list = []
 
     def configure(self, tier: str, submission: str) -> None:
         self.libraries = OTHER_ARRAY_LIBRARIES if tier == "numpy" else ()
@@ -163,32 +168,95 @@ class _Shortcuts(importlib.abc.MetaPathFinder):
         raise ImportError(f"{fullname} may not be imported by a graded submission")
 
     def _audit(self, event: str, args: tuple) -> None:
-        if not self.active or event != "open" or not self.roots:
+        if not self.active:
             return
-        if not isinstance(args[0], (str, bytes, os.PathLike)):
-            return  # an open file descriptor
+        if event in PROCESS_EVENTS and self.libraries:
+            self._refuse("your code starts another process: NumPy drills are graded on NumPy and the standard "
+                         "library, computed in this process.", REFUSED_PROCESS)
+            raise PermissionError("a graded NumPy submission may not start processes")
+        if event != "open" or not self.roots or not isinstance(args[0], (str, bytes, os.PathLike)):
+            return  # not an open, or an open file descriptor
         try:
-            real = os.path.realpath(os.fsdecode(args[0]))
+            path = os.fsdecode(args[0])
         except (TypeError, ValueError):
             return
-        if real not in self.exempt and real.startswith(self.roots):
-            self._refuse(f"your code reads `{real}`, part of tfprep's installed content: a submission must "
-                         "compute the result itself, not load the reference or the suite.", REFUSED_OWN)
-            raise PermissionError(f"{real}: tfprep's content is closed to a graded submission")
+        # A relative path may be relative to a directory descriptor (dir_fd) the event does not
+        # show: try it against the folders that hold the content too.
+        bases = [os.getcwd()] if os.path.isabs(path) else [os.getcwd()] + [os.path.dirname(r.rstrip(os.sep))
+                                                                           for r in self.roots]
+        for base in bases:
+            real = os.path.realpath(os.path.join(base, path))
+            if real not in self.exempt and (real + os.sep).startswith(self.roots):
+                self._refuse(f"your code reads `{real}`, part of tfprep's installed content: a submission must "
+                             "compute the result itself, not load the reference or the suite.", REFUSED_OWN)
+                raise PermissionError(f"{real}: tfprep's content is closed to a graded submission")
+
+    def reference_called(self) -> None:
+        self._refuse("your code calls tfprep's reference implementation (found through the suite, a frame or "
+                     "the garbage collector): a submission must compute the result itself.", REFUSED_OWN)
 
     def __enter__(self):
+        if not self.blocked:
+            return self
         self._hidden = {n: m for n, m in sys.modules.items() if self._is_blocked(n)}
+        # Reference functions stay reachable through the suite's globals, frames and gc: while the
+        # submission runs, each one's code is swapped for `_refused_call`.
+        self._swapped = []
+        for fn in _reference_functions():
+            if fn.__code__.co_freevars:
+                continue  # a closure cannot take another code object; none is a public entry point
+            fn.__globals__["__tfprep_refuse__"] = self.reference_called
+            self._swapped.append((fn, fn.__code__))
+            fn.__code__ = _refused_call.__code__
         for n in self._hidden:
             del sys.modules[n]
         self.active = True
         return self
 
     def __exit__(self, *exc):
+        if not self.blocked:
+            return
         self.active = False
+        for fn, code in self._swapped:
+            fn.__code__ = code
+            fn.__globals__.pop("__tfprep_refuse__", None)
+        self._swapped = []
         for n in [n for n in sys.modules if self._is_blocked(n)]:
             del sys.modules[n]  # half-imported leftovers of a refused import
         sys.modules.update(self._hidden)
         self._hidden = {}
+
+
+def _reference_functions() -> list:
+    """Every plain function defined in a loaded reference module, methods of its classes included
+    (an autograd.Function's forward and backward): what a shortcut reaches through frames or gc."""
+    found, seen = [], set()
+
+    def add(obj, modname):
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        for _ in range(3):  # a Triton kernel: Autotuner -> JITFunction -> the Python function
+            if isinstance(obj, types.FunctionType) or not hasattr(obj, "fn"):
+                break
+            obj = obj.fn
+        if isinstance(obj, types.FunctionType) and obj.__module__ == modname and id(obj) not in seen:
+            seen.add(id(obj))
+            found.append(obj)
+
+    for modname, mod in list(sys.modules.items()):
+        if not modname.startswith("reference_impls") or mod is None:
+            continue
+        for value in list(vars(mod).values()):
+            add(value, modname)
+            if isinstance(value, type) and value.__module__ == modname:
+                for attr in vars(value).values():
+                    add(attr, modname)
+    return found
+
+
+def _refused_call(*args, **kwargs):
+    __tfprep_refuse__()  # noqa: F821 - put in the reference module's globals while the guard is up
+    raise RuntimeError("tfprep's reference implementation may not be called by a graded submission")
 
 
 _shortcuts = _Shortcuts()
