@@ -51,7 +51,7 @@ def test_drill_first_run_then_grade(cli, tfprep_home):
     assert not list(target.parent.glob("test_*"))  # the hidden suite never reaches the workspace
     graded = cli("drill", "attention")
     assert graded.exit_code == 1 and "FAILED 0/" in graded.output and "NOT IMPLEMENTED" in graded.output
-    target.write_text("from reference_impls.attention import *\n")
+    target.write_text((Path(__file__).parent / "drill_cases" / "attention" / "correct_einsum.py").read_text())
     passed = cli("drill", "attention", "--json")
     assert passed.exit_code == 0
     report = json.loads(passed.output)  # --json prints the report and nothing else
@@ -88,9 +88,9 @@ def test_reset_keeps_a_backup(cli, tfprep_home):
     cli("drill", "attention")
     target = tfprep_home / "workspace" / "attention.py"
     target.write_text("# my work\n")
-    result = cli("drill", "attention", "--reset")
+    result = cli("drill", "attention", "--reset", input="y\n")
     assert result.exit_code == 0
-    backups = list(target.parent.glob("attention.py.bak-*"))
+    backups = list(target.parent.glob("attention.py.*.bak"))
     assert len(backups) == 1 and backups[0].read_text() == "# my work\n"
     assert "NotImplementedError" in target.read_text()
 

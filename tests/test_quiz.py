@@ -124,7 +124,7 @@ def test_ctrl_c_mid_session_keeps_earlier_ratings(tfprep_home):
     proc.wait(timeout=30)
     out = proc.stdout.read()
     proc.stdin.close()
-    assert proc.returncode == 0, out
+    assert proc.returncode == 130, out
     assert "Every rating already given is saved" in out and "Session summary" in out
     assert "Traceback" not in out
     assert [r[0] for r in db(tfprep_home).execute("SELECT rating FROM reviews ORDER BY id")] == [3, 4]

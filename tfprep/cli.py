@@ -111,10 +111,12 @@ def quiz(
                      + " Try --new N for more new cards, or --cram to practise anyway.")
         return
     session = quiz_mod.QuizSession(conn, scheduler, queue, now, cram=cram)
-    interactive.run(session, type_answers=type_answer, timed=timed)
+    interrupted = interactive.run(session, type_answers=type_answer, timed=timed)
     console.summary({"seen": session.seen, "ratings": {int(r): n for r, n in session.ratings.items() if n},
                      "next_due": session.next_due(), "streak": stats.streak(conn, now().astimezone().date()),
                      "cram": cram})
+    if interrupted:
+        raise typer.Exit(130)
 
 
 # --- stats ----------------------------------------------------------------------------------
@@ -132,7 +134,7 @@ def stats_cmd(as_json: bool = typer.Option(False, "--json", help="Print the figu
     """
     from tfprep import banks as banks_mod, stats, store
 
-    data = stats.compute(store.connect(), banks_mod.load_all(), now())
+    data = stats.compute(store.connect(write=False), banks_mod.load_all(), now())
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -155,7 +157,7 @@ def bank_list() -> None:
     """
     from tfprep import banks as banks_mod, console, quiz as quiz_mod, store
 
-    conn = store.connect()
+    conn = store.connect(write=False)
     rows = []
     t = store.ts(now())
     for b in banks_mod.load_all().values():
@@ -210,8 +212,8 @@ def drill(
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="Grade this file instead of the workspace file."),
     hint: bool = typer.Option(False, "--hint", help="Reveal the next hint (recorded)."),
     solution: bool = typer.Option(False, "--solution", help="Show the reference implementation (recorded)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --solution)."),
-    reset: bool = typer.Option(False, "--reset", help="Restore the starter; the old file is kept as a backup."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --solution or --reset)."),
+    reset: bool = typer.Option(False, "--reset", help="Restore the starter (asks first); every old file is kept as a backup."),
     watch: bool = typer.Option(False, "--watch", "-w", help="Re-grade every time the file is saved (Ctrl-C stops)."),
     as_json: bool = typer.Option(False, "--json", help="Print the grading report as JSON, and nothing else."),
     workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for drill files (default: TFPREP_HOME/workspace; env TFPREP_WORKSPACE)."),
@@ -243,6 +245,8 @@ def drill(
         return
     d = drills_mod.load(name)
     target = file or drills_mod.workspace_file(d, workspace)
+    if file is None:
+        drills_mod.check_workspace(target.parent)
     if hint or solution or reset:
         from tfprep import console
 
@@ -250,6 +254,10 @@ def drill(
             index, revealed = drills_mod.next_hint(d, conn, now())
             console.hints(revealed, index, len(d.hints))
         if reset:
+            if target.exists() and not yes and not console.confirm(
+                    f"Replace {target} with the starter? Your file is kept as a backup beside it."):
+                console.info("Not reset: your file is unchanged.")
+                return
             backup = drills_mod.reset(d, target, conn, now())
             console.plain(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
         if solution:
@@ -357,6 +365,50 @@ def bench(
         from tfprep import console
 
         console.bench_table(result)
+
+
+# --- doctor ---------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def doctor(
+    repair: bool = typer.Option(False, "--repair", help="Keep a damaged progress store aside and rebuild it from its log."),
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+) -> None:
+    """What works here (the progress store, torch, triton, a GPU, the grader's sandbox) and how to fix it.
+
+    With --repair, a damaged store is copied aside under a new name (never overwritten) and a
+    sound one is rebuilt from whatever of its review log and drill attempts can still be read;
+    card states are replayed from the log. Exit status 2 when the store cannot be used.
+
+    Examples:
+
+    \b
+      tfprep doctor
+      tfprep doctor --repair
+    """
+    from tfprep import diagnose
+
+    if repair:
+        from tfprep import store
+
+        result = store.repair(now=now())
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+        else:
+            from tfprep import console
+
+            console.repair_result(result)
+        return
+    findings = diagnose.findings()
+    if as_json:
+        typer.echo(json.dumps(findings, indent=2))
+    else:
+        from tfprep import console
+
+        console.findings(findings)
+    if any(f["name"] == "progress store" and not f["ok"] for f in findings):
+        raise typer.Exit(int(ExitStatus.USAGE))
 
 
 # --- paths ----------------------------------------------------------------------------------

@@ -165,6 +165,32 @@ def problems(found: list, files: list) -> None:
         err.print(f"[red]{len(found)} problem(s)[/] in {len(files)} file(s)")
 
 
+def findings(rows: list[dict]) -> None:
+    t = Table(show_header=False, box=box.SIMPLE)
+    t.add_column(width=2)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for f in rows:
+        detail = Text(f["detail"])
+        if f.get("fix"):
+            detail.append(f"\nfix: {f['fix']}", style="yellow")
+        t.add_row(Text("✓", style="green") if f["ok"] else Text("✗", style="red"), f["name"], detail)
+    out.print(t)
+
+
+def repair_result(r: dict) -> None:
+    if r.get("ok"):
+        plain(f"{r['path']}: " + ("no store yet; nothing to repair." if r.get("missing") else "sound; nothing to repair."))
+        return
+    rec = r["recovered"]
+    plain(f"Kept the damaged store as {r['kept']}.")
+    plain(f"Rebuilt {r['path']}: {rec['reviews']} reviews, {rec['drill_attempts']} drill attempts and "
+          f"{rec['drill_events']} drill events recovered; {r['cards']} card states replayed from the review log.")
+    if r["lost_ranges"]:
+        out.print(Text(f"{r['lost_ranges']} damaged range(s) could not be read: what they held is only in the "
+                       "kept copy.", style="yellow"))
+
+
 def paths_table(rows: list[tuple[str, str]]) -> None:
     t = Table(show_header=False)
     t.add_column(style="bold")

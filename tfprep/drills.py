@@ -6,6 +6,7 @@ suite test_*.py. The curriculum order is drills/catalog.yaml. Nothing here impor
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -109,20 +110,58 @@ def workspace_file(drill: Drill, workspace: Path | None = None) -> Path:
 
 
 def create_workspace_file(drill: Drill, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(drill.starter, target)
+    check_workspace(target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(drill.starter, "rb") as src, open(target, "xb") as dst:  # never over a learner's file
+            shutil.copyfileobj(src, dst)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise TfprepError(f"cannot write {target}: {exc.strerror or exc}",
+                          hint="choose another folder with --workspace or TFPREP_WORKSPACE") from None
+
+
+def check_workspace(folder: Path) -> None:
+    """The workspace must be a folder tfprep can create and write to."""
+    if folder.exists() and not folder.is_dir():
+        raise TfprepError(f"the workspace {folder} is a file, not a folder",
+                          hint="pass a folder to --workspace (or TFPREP_WORKSPACE)")
+
+
+def backup(target: Path, now: datetime) -> Path:
+    """Keep `target` as NAME.py.YYYY-MM-DDTHH-MM-SS.bak beside it (-2, -3... when that second is
+    taken); never overwrites anything. Returns the backup's path."""
+    stamp = now.astimezone().strftime("%Y-%m-%dT%H-%M-%S")
+    for n in range(1, 10_000):
+        candidate = target.with_name(f"{target.name}.{stamp}{'' if n == 1 else f'-{n}'}.bak")
+        try:
+            os.link(target, candidate)  # atomic, and fails if the name is taken
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links: an exclusive copy
+            try:
+                with open(target, "rb") as src, open(candidate, "xb") as dst:
+                    shutil.copyfileobj(src, dst)
+                return candidate
+            except FileExistsError:
+                continue
+    raise TfprepError(f"could not find a free backup name for {target}")
 
 
 def reset(drill: Drill, target: Path, conn: sqlite3.Connection, now: datetime | None = None) -> Path | None:
-    """Restore the starter; the old file is kept as NAME.py.bak-TIMESTAMP. Returns the backup."""
+    """Restore the starter; the old file is kept under a unique backup name. Returns the backup."""
     now = now or datetime.now(timezone.utc)
-    backup = None
-    if target.exists():
-        backup = target.with_name(f"{target.name}.bak-{now.astimezone().strftime('%Y%m%d-%H%M%S')}")
-        target.replace(backup)
-    create_workspace_file(drill, target)
-    record_event(conn, drill.name, "reset", now, str(backup) if backup else None)
-    return backup
+    kept = backup(target, now) if target.exists() else None
+    if kept is None:
+        create_workspace_file(drill, target)
+    else:
+        tmp = target.with_name(f".{target.name}.starter-{os.getpid()}")
+        shutil.copyfile(drill.starter, tmp)
+        os.replace(tmp, target)  # the learner's file is never half-written; the backup holds the old one
+    record_event(conn, drill.name, "reset", now, str(kept) if kept else None)
+    return kept
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -198,12 +237,39 @@ def missing_capability(drill: Drill) -> str | None:
     return None
 
 
+def check_source(file: Path) -> None:
+    """A file to grade must be a readable Python source file: say plainly what it is otherwise."""
+    import stat
+
+    try:
+        mode = file.stat().st_mode
+    except FileNotFoundError:
+        raise TfprepError(f"cannot read {file}: no such file") from None
+    except OSError as exc:
+        raise TfprepError(f"cannot read {file}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise TfprepError(f"{file} is a folder, not a Python file", hint="pass the .py file to grade")
+    if not stat.S_ISREG(mode):
+        raise TfprepError(f"{file} is not a regular file (a pipe or a device?)", hint="pass the .py file to grade")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise TfprepError(f"cannot read {file}: {exc.strerror or exc}") from None
+    if b"\0" in data[:1 << 20]:
+        raise TfprepError(f"{file} is a binary file, not Python source", hint="pass the .py file to grade")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise TfprepError(f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                          hint="save the file as UTF-8") from None
+
+
 def grade(drill: Drill, file: Path):
     """Run the hidden suite on `file` in a child process and return the Report."""
     from tfprep.grading.runner import run_suite
 
-    if not file.is_file():
-        raise TfprepError(f"cannot read {file}: no such file")
+    check_source(file)
     install = missing_capability(drill)
     if install:
         raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,

@@ -10,8 +10,9 @@ from tfprep.scheduler import Rating, human_interval
 RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Rating.EASY}
 
 
-def run(session: QuizSession, *, type_answers: bool = False, timed: float | None = None) -> None:
-    """Show cards until the queue is empty, the learner quits, input ends or Ctrl-C."""
+def run(session: QuizSession, *, type_answers: bool = False, timed: float | None = None) -> bool:
+    """Show cards until the queue is empty, the learner quits, input ends or Ctrl-C; returns
+    True when Ctrl-C ended it (the command then exits with status 130)."""
     try:
         while (q := session.next()) is not None:
             console.question(q, session.seen + 1, session.seen + len(session.queue))
@@ -43,6 +44,8 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
             session.rate(q, action, duration_ms=int((time.monotonic() - started) * 1000))
     except KeyboardInterrupt:
         console.info("\n[dim]Stopped. Every rating already given is saved.[/]")
+        return True
+    return False
 
 
 def _ask_rating(session: QuizSession, q, suggested: Rating | None):

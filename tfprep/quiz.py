@@ -90,11 +90,13 @@ class QuizSession:
     def rate(self, q: Question, rating: Rating, duration_ms: int | None = None) -> datetime | None:
         """Commit one rating; returns the card's next due time (None when cramming)."""
         now = self.clock()
-        row = self._row(q)
-        before = self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(now)
-        after = None if self.cram else self.scheduler.review(before, rating, now)
-        kind = "cram" if self.cram else ("new" if row is None else KIND_BY_STATE.get(row["state"], "review"))
         with store.transaction(self.conn):
+            # read inside the write transaction: another session may have rated this card since
+            # it was shown, and the new state must be scheduled from the latest one
+            row = self._row(q)
+            before = self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(now)
+            after = None if self.cram else self.scheduler.review(before, rating, now)
+            kind = "cram" if self.cram else ("new" if row is None else KIND_BY_STATE.get(row["state"], "review"))
             cur = self.conn.execute(
                 "INSERT INTO reviews (card_id, rating, reviewed_at, day, kind, duration_ms, before, after, session)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -13,19 +13,26 @@ LN_EPS, RMS_EPS = 1e-5, 1e-6  # the defaults of the contract
 # One parametric normaliser; each bug is a wrong setting of it. `which` is the function under
 # test ("layer_norm" or "rms_norm"); a bug that cannot happen in that function returns None.
 
-def _norm(which, x, w, b, eps, *, axis=-1, ddof=0, eps_inside=True, center=None, one_pass=False):
+def _norm(which, x, w, b, eps, *, axis=-1, ddof=0, eps_inside=True, center=None, one_pass=False,
+          mean=True, root=True, swap=False):
+    """`mean=False`: sum of squares instead of their mean; `root=False`: divide by the variance
+    itself; `swap`: LayerNorm with gamma and beta exchanged."""
     center = (which == "layer_norm") if center is None else center
     n = x.size if axis is None else x.shape[axis]
+    div = (n - ddof) if mean else 1
     if center:
         mu = x.mean(axis=axis, keepdims=True)
         if one_pass:
             var = (x * x).mean(axis=axis, keepdims=True) - mu * mu
         else:
-            var = ((x - mu) ** 2).sum(axis=axis, keepdims=True) / (n - ddof)
+            var = ((x - mu) ** 2).sum(axis=axis, keepdims=True) / div
     else:
-        mu, var = 0.0, (x * x).sum(axis=axis, keepdims=True) / (n - ddof)
+        mu, var = 0.0, (x * x).sum(axis=axis, keepdims=True) / div
+    if swap:
+        w, b = b, w
     with np.errstate(all="ignore"):
-        denom = np.sqrt(var + eps) if eps_inside else np.sqrt(var) + eps
+        s = np.sqrt if root else (lambda t: t)
+        denom = s(var + eps) if eps_inside else s(var) + eps
         out = (x - mu) / denom * w
     return out + b if which == "layer_norm" else out
 
@@ -36,18 +43,36 @@ def _only(which_ok, **kw):
     return bug
 
 
+def _default_eps(which, x, w, b, eps):
+    """eps argument ignored: the function always uses its default."""
+    default = LN_EPS if which == "layer_norm" else RMS_EPS
+    return None if eps == default else _norm(which, x, w, b, default)
+
+
+BOTH = {"layer_norm", "rms_norm"}
 BUGS = {
-    "unbiased variance (ddof=1): LayerNorm divides by D, not D - 1": _only({"layer_norm"}, ddof=1),
-    "eps added outside the sqrt: it must be sqrt(var + eps)": _only({"layer_norm", "rms_norm"}, eps_inside=False),
-    "normalised over axis 0 instead of the last axis (the features)": _only({"layer_norm", "rms_norm"}, axis=0),
-    "normalised over the whole array instead of each vector's last axis": _only({"layer_norm", "rms_norm"}, axis=None),
+    "divides by D - 1 (ddof=1, the unbiased estimate): LayerNorm's variance and RMSNorm's mean square "
+    "average over the D features": _only(BOTH, ddof=1),
+    "eps added outside the sqrt: it must be sqrt(var + eps)": _only(BOTH, eps_inside=False),
+    "normalised over the whole array instead of each vector's last axis": _only(BOTH, axis=None),
     "RMSNorm subtracts the mean (that is LayerNorm without beta)": _only({"rms_norm"}, center=True),
     "one-pass variance E[x^2] - mean^2 (cancels catastrophically in float32)": _only({"layer_norm"}, one_pass=True),
+    "gamma and beta swapped: the output is normalised * gamma + beta": _only({"layer_norm"}, swap=True),
+    "sum of squares instead of their mean (a norm, not an RMS): divide the sum by D": _only(BOTH, mean=False),
+    "divides by the variance instead of its square root (the standard deviation)": _only(BOTH, root=False),
+    "eps argument ignored: the function always uses its default eps": _default_eps,
 }
 
 
+def _axis_label(a):
+    return f"normalised over axis {a} instead of the last axis (the features)"
+
+
 def known_bugs(which, x, w, b, eps):
-    return {label: (lambda f=f: f(which, x, w, b, eps)) for label, f in BUGS.items()}
+    bugs = {label: (lambda f=f: f(which, x, w, b, eps)) for label, f in BUGS.items()}
+    for a in range(x.ndim - 1):  # every axis but the features' (for a 1-D x there is none)
+        bugs[_axis_label(a)] = lambda a=a: _norm(which, x, w, b, eps, axis=a)
+    return bugs
 
 
 def run_ln(sub, x, gamma, beta, eps=None, rtol=1e-4, atol=1e-5):
@@ -108,7 +133,8 @@ def test_layer_norm_normalises_each_vector(sub):
     ones, zeros = np.ones(5), np.zeros(5)
     y = C.as_array(sub.fn("layer_norm")(x, ones, zeros), "layer_norm output").astype(np.float64)
     C.expect(y.shape == x.shape, f"layer_norm output has shape {y.shape}, expected {x.shape}.")
-    bug = C.matching_bug(y, known_bugs("layer_norm", x, ones, zeros, LN_EPS), 1e-4, 1e-5)
+    bug = C.matching_bug(y, known_bugs("layer_norm", x, ones, zeros, LN_EPS), 1e-4, 1e-5,
+                         expected=ref_layer_norm(x, ones, zeros, LN_EPS))
     mean, var = y.mean(-1), y.var(-1)
     C.expect(np.allclose(mean, 0.0, atol=1e-6), f"each vector should have mean 0 over its features; got means up to {np.abs(mean).max():.3g}.", bug)
     C.expect(np.allclose(var, 1.0, rtol=1e-3),
@@ -169,7 +195,8 @@ def test_rms_norm_unit_rms(sub):
     ones = np.ones(7)
     y = C.as_array(sub.fn("rms_norm")(x, ones), "rms_norm output").astype(np.float64)
     C.expect(y.shape == x.shape, f"rms_norm output has shape {y.shape}, expected {x.shape}.")
-    bug = C.matching_bug(y, known_bugs("rms_norm", x, ones, None, RMS_EPS), 1e-4, 1e-5)
+    bug = C.matching_bug(y, known_bugs("rms_norm", x, ones, None, RMS_EPS), 1e-4, 1e-5,
+                         expected=ref_rms_norm(x, ones, RMS_EPS))
     rms = np.sqrt((y**2).mean(-1))
     C.expect(np.allclose(rms, 1.0, rtol=1e-4), f"each vector should have RMS 1 over its features; got {rms.min():.4g}..{rms.max():.4g}.", bug)
     C.expect(np.all(y.mean(-1) > 0.5), "RMSNorm only rescales: vectors with a positive mean must keep it "

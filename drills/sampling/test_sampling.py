@@ -3,7 +3,8 @@
 The learner's sampler is random, so most checks draw many tokens with a fixed seed and compare
 the counts with the reference distribution (a G-test at a one-in-a-million false-alarm level).
 Each known bug is written as the distribution it samples from; a failing sample is named after
-the bug whose distribution explains it.
+the bug whose distribution explains it, and only when that bug is far likelier (MIN_LIKELIHOOD_RATIO)
+than every other bug the counts are consistent with.
 """
 import math
 import operator
@@ -91,6 +92,10 @@ def bug_temperature_multiplied(logits, temperature=1.0, top_k=None, top_p=None):
     return _top_p(_top_k(_tempered(logits, 1.0 / temperature if temperature else 1.0), top_k), top_p)
 
 
+def bug_temperature_ignored(logits, temperature=1.0, top_k=None, top_p=None):
+    return _top_p(_top_k(_tempered(logits, 1.0), top_k), top_p)
+
+
 UNNORMALISED = "sampling from unnormalised probs"
 BUGS = {
     "crossing token dropped (top-p must keep the token that takes the mass past p)": bug_crossing_dropped,
@@ -102,6 +107,7 @@ BUGS = {
         bug_unnormalised_sorted,
     "top-p applied before top-k": bug_top_p_before_top_k,
     "temperature multiplied instead of divided": bug_temperature_multiplied,
+    "temperature ignored: the probabilities must be softmax(logits / temperature)": bug_temperature_ignored,
 }
 
 
@@ -129,8 +135,9 @@ def call(sub, logits, rng, **kw):
     try:
         result = sub.fn(FN)(logits, rng, **kw)
     except C.CheckFailed as exc:
-        # rng.choice(p=...) refuses probabilities that do not sum to 1.
-        C.fail(exc.message, UNNORMALISED if "sum to 1" in exc.message else None)
+        if exc.bug or "sum to 1" not in exc.message:
+            raise  # a refusal keeps its own label
+        C.fail(exc.message, UNNORMALISED)  # rng.choice(p=...) refuses probabilities that do not sum to 1
     return _token(result, len(logits))
 
 
@@ -157,10 +164,15 @@ def _consistent(counts, p):
     return g <= (_chi2_quantile(df) if df > 0 else 0.0)
 
 
-def diagnose(counts, logits, kw):
-    """The known bug whose distribution explains the counts best (computed only on failure):
-    among those the counts are consistent with, the one of highest likelihood."""
-    best, best_ll = None, -math.inf
+# A bug is named only when the counts favour it over every other consistent bug by this
+# likelihood ratio (two bugs that sample from the same distribution here name neither).
+MIN_LIKELIHOOD_RATIO = 1e3
+
+
+def bug_fits(counts, logits, kw):
+    """(label, log-likelihood) of every known bug whose distribution the counts are consistent
+    with, most likely first (computed only on failure)."""
+    found = []
     for label, f in BUGS.items():
         try:
             with np.errstate(all="ignore"):
@@ -169,10 +181,22 @@ def diagnose(counts, logits, kw):
             continue
         if not np.isfinite(q).all() or not _consistent(counts, q):
             continue
-        ll = float(np.sum(counts[counts > 0] * np.log(q[counts > 0])))
-        if ll > best_ll:
-            best, best_ll = label, ll
-    return best
+        with np.errstate(divide="ignore"):
+            found.append((label, float(np.sum(counts[counts > 0] * np.log(q[counts > 0])))))
+    return sorted(found, key=lambda x: -x[1])
+
+
+def diagnose(counts, logits, kw):
+    """(label, sentence) for failing counts: the known bug that explains them uniquely best, or
+    a sentence saying that several fit equally well or that none does."""
+    found = bug_fits(counts, logits, kw)
+    if len(found) == 1 or (len(found) > 1 and found[0][1] - found[1][1] >= math.log(MIN_LIKELIHOOD_RATIO)):
+        return found[0][0], ""
+    if found:
+        tied = [label for label, ll in found if found[0][1] - ll < math.log(MIN_LIKELIHOOD_RATIO)]
+        return None, (f"\nThese draws fit several classic bugs too closely to tell them apart "
+                      f"({'; '.join(tied[:3])}), so none is named.")
+    return None, "\nThese draws match none of the classic bugs this check knows."
 
 
 def _fmt(p):
@@ -186,11 +210,13 @@ def check_distribution(sub, logits, n=2000, seed=0, **kw):
     case = C.describe(logits=logits, **kw)
     outside = np.flatnonzero((p == 0) & (counts > 0))
     if outside.size:
+        bug, extra = diagnose(counts, logits, kw)
         C.fail(f"token {outside[0]} was sampled {counts[outside[0]]} times out of {n} for {case}, but it is "
-               f"outside the kept set (expected distribution {_fmt(p)}).", diagnose(counts, logits, kw))
+               f"outside the kept set (expected distribution {_fmt(p)}).{extra}", bug)
     if not _consistent(counts, p):
+        bug, extra = diagnose(counts, logits, kw)
         C.fail(f"the sampled frequencies {_fmt(counts / n)} ({n} draws) are not consistent with the expected "
-               f"distribution {_fmt(p)} for {case}.", diagnose(counts, logits, kw))
+               f"distribution {_fmt(p)} for {case}.{extra}", bug)
     return counts
 
 
@@ -252,12 +278,14 @@ def test_hostile_logits(sub):
 def test_tokens_outside_filters_never_sampled(sub):
     """On 50 random logits, nothing outside the top-k / top-p set is ever drawn"""
     logits = C.randn(C.rng(10), 50, scale=2.0)
-    for kw in ({"top_k": 5}, {"top_p": 0.5}, {"temperature": 0.8, "top_k": 10, "top_p": 0.8}):
+    for kw in ({"top_k": 5}, {"top_p": 0.5}, {"temperature": 0.5, "top_k": 10, "top_p": 0.8}):
         p = reference(logits, **kw)
         counts = draw(sub, logits, 400, 11, **kw)
         bad = np.flatnonzero((p == 0) & (counts > 0))
-        C.expect(bad.size == 0, f"token {bad[0] if bad.size else ''} was sampled for {C.describe(**kw)} although "
-                 f"only tokens {sorted(np.flatnonzero(p).tolist())} are kept.", diagnose(counts, logits, kw))
+        if bad.size:
+            bug, extra = diagnose(counts, logits, kw)
+            C.fail(f"token {bad[0]} was sampled for {C.describe(**kw)} although only tokens "
+                   f"{sorted(np.flatnonzero(p).tolist())} are kept.{extra}", bug)
 
 
 def test_temperature_zero_is_argmax(sub):
@@ -277,5 +305,7 @@ def test_top_k_one_and_tiny_top_p_are_greedy(sub):
     best = int(np.argmax(logits))
     for kw in ({"top_k": 1}, {"top_p": 1e-6}):
         counts = draw(sub, logits, 200, 15, **kw)
-        C.expect(counts[best] == 200, f"with {C.describe(**kw)} only token {best} (the argmax) may be sampled; got "
-                 f"tokens {np.flatnonzero(counts).tolist()}.", diagnose(counts, logits, kw))
+        if counts[best] != 200:
+            bug, extra = diagnose(counts, logits, kw)
+            C.fail(f"with {C.describe(**kw)} only token {best} (the argmax) may be sampled; got "
+                   f"tokens {np.flatnonzero(counts).tolist()}.{extra}", bug)

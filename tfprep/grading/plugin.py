@@ -326,7 +326,8 @@ class Submission:
                 spec.loader.exec_module(module)
             self.module = module
         except SyntaxError as exc:
-            self.import_error = f"SYNTAX ERROR in your file, line {exc.lineno}: {exc.msg}."
+            where = f", line {exc.lineno}" if exc.lineno else ""
+            self.import_error = f"SYNTAX ERROR in your file{where}: {exc.msg}."
         except BaseException as exc:  # noqa: BLE001 - anything at import time is the learner's
             self.import_error = "Your file failed while being imported: " + _explain(exc, "import")[len("`import` "):]
         tamper = _check_tamper("when your file is imported")

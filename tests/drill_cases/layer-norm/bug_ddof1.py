@@ -1,4 +1,4 @@
-# expect-bug: unbiased variance (ddof=1): LayerNorm divides by D, not D - 1
+# expect-bug: divides by D - 1 (ddof=1, the unbiased estimate): LayerNorm's variance and RMSNorm's mean square average over the D features
 import numpy as np
 
 
