@@ -1,9 +1,11 @@
 """Bank validation (file:line for every problem) and the shipped banks' content rules."""
 import difflib
 import re
+import time
 from pathlib import Path
 
 import pytest
+from conftest import run_tfprep
 
 from tfprep import banks, drills
 from tfprep.paths import bank_dir
@@ -128,3 +130,159 @@ def test_no_near_duplicate_questions():
 def test_answers_are_substantial():
     for q in all_questions():
         assert len(q.answer.split()) >= 60, f"{q.id}: answer too short for an interview"
+
+
+# --- hostile and broken input: every problem is FILE:LINE with exit 2, never a traceback or hang --
+
+HEAD = "bank: {name}\ntitle: t\ndescription: d\nquestions:\n"
+
+
+def bank_body(name, *ids):
+    return HEAD.format(name=name) + "".join(GOOD_Q.format(id=i) for i in ids)
+
+
+def line_of(text, needle, nth=1):
+    """1-based line of the nth line that contains `needle`."""
+    hits = [n for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    return hits[nth - 1]
+
+
+def bank_check(path, **kw):
+    """`tfprep bank check PATH` in a real process: (exit status, whitespace-normalised output, seconds)."""
+    start = time.perf_counter()
+    res = run_tfprep("bank", "check", str(path), env={"COLUMNS": "500"}, **kw)
+    return res.returncode, " ".join((res.stdout + res.stderr).split()), time.perf_counter() - start
+
+
+def assert_problem(path, line, text, **kw):
+    status, out, seconds = bank_check(path, **kw)
+    assert "Traceback" not in out, out
+    assert status == 2, out
+    assert f"{path}:{line}: " in out and text in out, out
+    return out, seconds
+
+
+def laughs(depth=9, width=9):
+    """A flow list of nested anchors, each `width` aliases of the one before: width**depth items."""
+    parts = ["&a [" + ", ".join(['"lol"'] * width) + "]"]
+    for prev, cur in zip("abcdefghijklmnop", "bcdefghijklmnop"[:depth - 1]):
+        parts.append(f"&{cur} [" + ", ".join([f"*{prev}"] * width) + "]")
+    return "[" + ", ".join(parts) + "]"
+
+
+@pytest.mark.parametrize("where", ["bank", "difficulty"])
+def test_alias_bomb_is_refused_at_once(tmp_path, where):
+    if where == "bank":
+        body = f"bank: {laughs()}\ntitle: t\nquestions: []\n"
+    else:
+        body = bank_body("bomb", "bomb-q").replace("difficulty: 1", f"difficulty: {laughs()}")
+    path = write(tmp_path, "bomb", body)
+    assert len(body) < 1000
+    out, seconds = assert_problem(path, line_of(body, "&a"), "anchors (&a) and aliases are not allowed", timeout=30)
+    assert seconds < 10  # a hang guard, not a speed test: it used to run for minutes and take GBs
+    assert len(out) < 1000
+
+
+def test_alias_is_reported_where_it_is_used(tmp_path):
+    body = bank_body("mine", "my-q").replace("tags: [attention]", "tags: *nothing")
+    (problem,) = check(write(tmp_path, "mine", body))
+    assert problem.line == line_of(body, "*nothing") and "aliases (*nothing) are not allowed" in problem.message
+
+
+def test_deleted_id_line_is_a_duplicate_key_not_a_merge(tmp_path):
+    body = bank_body("mine", "first-q", "second-q").replace("  - id: second-q\n", "")
+    path = write(tmp_path, "mine", body)
+    out, _ = assert_problem(path, line_of(body, "question:", 2), "duplicate key `question` (first at line 6)")
+    assert f"{path}:{line_of(body, 'answer:', 2)}: duplicate key `answer`" in out
+    assert "ok:" not in out
+
+
+def test_duplicate_answer_key(tmp_path):
+    body = bank_body("mine", "my-q").replace("    follow_ups:", '    answer: "Another answer."\n    follow_ups:')
+    path = write(tmp_path, "mine", body)
+    first = line_of(body, "answer:")
+    assert_problem(path, line_of(body, "answer:", 2), f"duplicate key `answer` (first at line {first})")
+
+
+def test_duplicate_top_level_key(tmp_path):
+    body = bank_body("mine", "my-q") + "title: again\n"
+    assert_problem(write(tmp_path, "mine", body), line_of(body, "title:", 2), "duplicate key `title` (first at line 2)")
+
+
+def test_question_without_id(tmp_path):
+    body = bank_body("mine", "one-q", "two-q").replace("  - id: two-q\n    question:", "  - question:")
+    path = write(tmp_path, "mine", body)
+    assert_problem(path, line_of(body, "question:", 2), "question without an `id`")
+
+
+@pytest.mark.parametrize("value", ["2.0", "1.5", "true", "'2'", "0", "4", "null", "[2]"])
+def test_difficulty_must_be_an_integer_from_1_to_3(tmp_path, value):
+    body = bank_body("mine", "my-q").replace("difficulty: 1", f"difficulty: {value}")
+    path = write(tmp_path, "mine", body)
+    assert_problem(path, line_of(body, "difficulty:"), "unknown difficulty")
+
+
+@pytest.mark.parametrize("key", ["123", "~", "true", "? [a, b]\n   "], ids=["int", "null", "bool", "list"])
+def test_non_text_key_is_a_problem_not_a_traceback(tmp_path, key):
+    body = bank_body("mine", "my-q").replace("    tags:", f"    {key}: x\n    tags:")
+    path = write(tmp_path, "mine", body)
+    assert_problem(path, line_of(body, key.split("\n")[0]), "keys must be text")
+
+
+@pytest.mark.parametrize("bad,what", [(b"\xe9", "not UTF-8"), (b"\x00", "NUL byte"), (b"\x07", "U+0007")])
+def test_bad_bytes_report_their_line(tmp_path, bad, what):
+    body = bank_body("mine", "my-q").encode().replace(b"Why scale?", b"Why sc" + bad + b"ale?")
+    path = tmp_path / "mine.yaml"
+    path.write_bytes(body)
+    line = body[:body.index(bad)].count(b"\n") + 1
+    assert line == 9
+    assert_problem(path, line, what)
+
+
+@pytest.mark.parametrize("change,line,text", [
+    (("tags: [attention]", "tags: " + "[" * 40 + "]" * 40), 10, "nested more than"),
+    (("difficulty: 1", "difficulty: !!python/object:os.system ls"), 11, "unsupported YAML tag"),
+    (("difficulty: 1", "difficulty: !!int zz"), 11, "invalid int"),
+    (("difficulty: 1", "difficulty: 9" + "9" * 5000), 11, "invalid int"),
+    (("    drills: [attention]\n", "    drills: [attention]\n    <<: {tags: [x]}\n"), 13, "merge keys"),
+    (("    drills: [attention]\n", "    drills: [attention]\n---\nbank: mine\n"), 13, "a single YAML document"),
+])
+def test_other_hostile_yaml(tmp_path, change, line, text):
+    body = bank_body("mine", "my-q").replace(*change)
+    (problem,) = check(write(tmp_path, "mine", body))
+    assert (problem.line, text in problem.message) == (line, True), problem
+
+
+def test_values_in_messages_are_cut_short(tmp_path):
+    body = bank_body("mine", "my-q").replace("bank: mine", "bank: " + "x" * 100_000).replace(
+        "difficulty: 1", "difficulty: [" + ", ".join(["y" * 1000] * 1000) + "]")
+    found = check(write(tmp_path, "mine", body))
+    assert [p.line for p in found] == [1, 11]
+    assert all(len(p.message) < 200 for p in found), found
+
+
+def test_pure_python_yaml_gives_the_same_answers(tmp_path, monkeypatch):
+    import yaml
+
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    assert banks.check(SHIPPED)[1] == []
+    merged = write(tmp_path, "mine", bank_body("mine", "a-q", "b-q").replace("  - id: b-q\n", ""))
+    assert [p.line for p in check(merged)] == list(range(13, 20))
+    bomb = write(tmp_path, "bomb", f"bank: {laughs()}\nquestions: []\n")
+    assert [(p.line, "anchors" in p.message) for p in check(bomb)] == [(1, True)]
+
+
+def test_a_1mb_bank_checks_quickly(tmp_path):
+    parts, n = [HEAD.format(name="big")], 0
+    while sum(map(len, parts)) < 1_000_000:
+        parts.append(GOOD_Q.format(id=f"big-q-{n}").replace("compute?", f"compute, case {n}?"))
+        n += 1
+    path = write(tmp_path, "big", "".join(parts))
+    assert path.stat().st_size >= 1_000_000
+    start = time.perf_counter()
+    bank, found = banks.parse_file(path, set(drills.catalog_names()))
+    assert found == [] and len(bank.questions) == n
+    assert time.perf_counter() - start < 10  # a hang guard; it takes about 0.4 s
+    status, out, seconds = bank_check(path)
+    assert status == 0 and f"ok: 1 file(s), {n} questions" in out, out
+    assert seconds < 20

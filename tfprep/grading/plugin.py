@@ -130,6 +130,9 @@ class _Shortcuts(importlib.abc.MetaPathFinder):
         self.refusal: tuple[str, str] | None = None
         self._hidden: dict[str, Any] = {}
         self._swapped: list = []
+        self._names: list[str] = []
+        self._functions: list = []
+        self._scanned_at = -1
 
     def configure(self, tier: str, submission: str) -> None:
         self.libraries = OTHER_ARRAY_LIBRARIES if tier == "numpy" else ()
@@ -195,16 +198,25 @@ class _Shortcuts(importlib.abc.MetaPathFinder):
         self._refuse("your code calls tfprep's reference implementation (found through the suite, a frame or "
                      "the garbage collector): a submission must compute the result itself.", REFUSED_OWN)
 
+    def _scan(self) -> None:
+        """Find the modules to hide and the reference functions to swap; redone only when the set
+        of loaded modules has changed since the last call (the suites load theirs up front)."""
+        if len(sys.modules) == self._scanned_at:
+            return
+        self._names = [n for n in list(sys.modules) if self._is_blocked(n)]
+        self._functions = [fn for fn in _reference_functions() if not fn.__code__.co_freevars]
+        self._scanned_at = len(sys.modules)
+
     def __enter__(self):
         if not self.blocked:
             return self
-        self._hidden = {n: m for n, m in sys.modules.items() if self._is_blocked(n)}
+        self._scan()
+        self._hidden = {n: sys.modules[n] for n in self._names if n in sys.modules}
         # Reference functions stay reachable through the suite's globals, frames and gc: while the
-        # submission runs, each one's code is swapped for `_refused_call`.
+        # submission runs, each one's code is swapped for `_refused_call` (a closure cannot take
+        # another code object; no reference entry point is one).
         self._swapped = []
-        for fn in _reference_functions():
-            if fn.__code__.co_freevars:
-                continue  # a closure cannot take another code object; none is a public entry point
+        for fn in self._functions:
             fn.__globals__["__tfprep_refuse__"] = self.reference_called
             self._swapped.append((fn, fn.__code__))
             fn.__code__ = _refused_call.__code__
@@ -221,8 +233,9 @@ class _Shortcuts(importlib.abc.MetaPathFinder):
             fn.__code__ = code
             fn.__globals__.pop("__tfprep_refuse__", None)
         self._swapped = []
-        for n in [n for n in sys.modules if self._is_blocked(n)]:
-            del sys.modules[n]  # half-imported leftovers of a refused import
+        if self.refusal:  # a refused import may have left half-imported modules behind
+            for n in [n for n in list(sys.modules) if self._is_blocked(n)]:
+                del sys.modules[n]
         sys.modules.update(self._hidden)
         self._hidden = {}
 
