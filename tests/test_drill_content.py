@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tfprep import drills
+from tfprep import banks, drills
 from tfprep.grading.runner import run_suite
+
+pytestmark = pytest.mark.slow  # `-m "not slow"` skips the content check locally; CI runs it all
 
 CASES = Path(__file__).parent / "drill_cases"
 AVAILABLE = drills.available()
@@ -56,6 +58,9 @@ def test_drill_files_complete(name):
     for fn in d.functions:
         assert f"def {fn}(" in starter, f"starter lacks {fn}"
         assert f"`{fn}" in d.statement or f"{fn}(" in d.statement, f"statement does not name {fn}"
+    questions = {q.id: q for b in banks.load_all().values() for q in b.questions}
+    for qid in d.questions:  # related questions: each exists and names this drill back
+        assert qid in questions and name in questions[qid].drills, f"{qid} is not a bank question naming {name}"
     assert len(case_files(name, "bug")) >= 3, "at least three known-bug cases"
     assert len(case_files(name, "correct")) >= 1, "at least one alternative correct solution"
 

@@ -426,3 +426,22 @@ def select(banks: dict[str, BankFile], bank: str = "all", tag: str | None = None
                               hint=did_you_mean(tag, sorted(tags)) or f"tags: {', '.join(sorted(tags))}")
         chosen = [q for q in chosen if tag in q.tags]
     return chosen
+
+
+def unwritten_drills(banks: list[BankFile]) -> list[str]:
+    """`FILE:LINE: ...` for each question that names a drill of the catalog not written yet."""
+    from tfprep import drills
+
+    out = []
+    for b in banks:
+        lines = None
+        for q in b.questions:
+            for name in q.drills:
+                if drills.exists(name):
+                    continue
+                if lines is None:
+                    lines = b.path.read_text(encoding="utf-8", errors="replace").splitlines()
+                at = next((i for i, text in enumerate(lines, 1) if text.strip().lstrip("- ").startswith("id:")
+                           and text.split("id:", 1)[1].strip().strip("'\"") == q.id), 0)
+                out.append(f"{b.path}:{at}: {q.id} names the drill '{name}', which is planned but not written yet")
+    return out

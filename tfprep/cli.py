@@ -174,7 +174,8 @@ def bank_check(
 ) -> None:
     """Validate bank files: YAML, fields, ids unique across banks, difficulty, drill names.
 
-    Every problem is printed as file:line and the exit status is 2 if there is any.
+    Every problem is printed as file:line and the exit status is 2 if there is any. A question that
+    names a drill of the catalog not written yet gets a warning (not an error).
 
     Examples:
 
@@ -199,7 +200,9 @@ def bank_check(
     if found:
         console.problems(found, chosen)
         raise typer.Exit(int(ExitStatus.USAGE))
-    n = sum(len(b.questions) for b in banks if b.path.resolve() in {c.resolve() for c in chosen})
+    mine = [b for b in banks if b.path.resolve() in {c.resolve() for c in chosen}]
+    console.warnings(banks_mod.unwritten_drills(mine))
+    n = sum(len(b.questions) for b in mine)
     console.info(f"[green]ok[/]: {len(chosen)} file(s), {n} questions, no problems")
 
 

@@ -76,7 +76,9 @@ def question(q, index: int, total: int, due_info: str = "") -> None:
     out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue"))
 
 
-def reveal(q, marks: list[bool] | None = None) -> None:
+def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None) -> None:
+    """The model answer, key points (marked when typed) and follow-ups; `practise`: the related
+    drills that exist (default: all the question names)."""
     from rich.markdown import Markdown  # ~30 ms of imports: only once an answer is shown
 
     out.print(Panel(Markdown(q.answer.strip()), title="Model answer", title_align="left", border_style="green"))
@@ -90,8 +92,9 @@ def reveal(q, marks: list[bool] | None = None) -> None:
         out.print("[bold]Follow-ups[/]")
         for f in q.follow_ups:
             out.print(Text(f"  ? {f}"))
-    if q.drills:
-        out.print(Text(f"Practise it: {', '.join('tfprep drill ' + d for d in q.drills)}", style="dim"))
+    practise = list(q.drills) if practise is None else practise
+    if practise:
+        out.print(Text(f"Practise it: {', '.join('tfprep drill ' + d for d in practise)}", style="dim"))
 
 
 def rating_prompt(previews: dict, suggested: int | None, can_undo: bool) -> str:
@@ -156,6 +159,11 @@ def bank_list(rows: list[dict]) -> None:
     for r in rows:
         t.add_row(r["bank"], r["title"], str(r["questions"]), str(r["new"]), str(r["due"]))
     out.print(t)
+
+
+def warnings(lines: list[str]) -> None:
+    for line in lines:
+        err.print(Text.assemble(("warning: ", "yellow"), line), highlight=False)
 
 
 def problems(found: list, files: list) -> None:

@@ -21,7 +21,7 @@ TIERS = ("numpy", "torch", "triton")
 DEFAULT_TIME_LIMIT = 60
 DEFAULT_MEMORY_MB = {"numpy": 2048, "torch": 8192, "triton": 16384}
 INSTALL = {
-    "torch": "pip install 'tfprep[torch]'   (on this kind of machine: pip install torch==2.13.0)",
+    "torch": "pip install 'tfprep[torch]'",
     "triton": "pip install 'tfprep[gpu]'   (Linux; for the CPU interpreter alone: pip install triton)",
 }
 
@@ -43,6 +43,7 @@ class Drill:
     memory_mb: int = 2048
     functions: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)  # ids of related bank questions
 
     @property
     def module(self) -> str:
@@ -80,6 +81,11 @@ def catalog_names() -> list[str]:
     return [name for name, _ in catalog()]
 
 
+def exists(name: str) -> bool:
+    """Whether a drill of that name is playable (its folder exists); reads no YAML, for the quiz."""
+    return (paths.drills_dir() / name / "drill.yaml").is_file()
+
+
 def available() -> list[str]:
     """Catalog names whose folder exists, in curriculum order."""
     root = paths.drills_dir()
@@ -100,7 +106,8 @@ def load(name: str) -> Drill:
                  tags=list(meta.get("tags", [])), difficulty=int(meta.get("difficulty", 1)),
                  time_limit=float(meta.get("time_limit", DEFAULT_TIME_LIMIT)),
                  memory_mb=int(meta.get("memory_mb", DEFAULT_MEMORY_MB[tier])),
-                 functions=list(meta.get("functions", [])), hints=list(meta.get("hints", [])))
+                 functions=list(meta.get("functions", [])), hints=list(meta.get("hints", [])),
+                 questions=list(meta.get("questions", [])))
 
 
 # --- workspace ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from tfprep import console
+from tfprep import console, drills
 from tfprep.quiz import QuizSession, coverage, suggest_rating
 from tfprep.scheduler import Rating, human_interval
 
@@ -29,7 +29,7 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
             if type_answers and not line.strip():
                 marks = [False] * len(q.key_points)
             suggested = suggest_rating(marks) if marks is not None else None
-            console.reveal(q, marks)
+            console.reveal(q, marks, practise=[d for d in q.drills if drills.exists(d)])
             if marks is not None:
                 console.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
                              f"{int(suggested)} {console.RATING_NAME[int(suggested)]}.")
