@@ -30,7 +30,6 @@ from typing import Any
 import numpy
 import numpy.linalg
 import numpy.random
-import numpy.testing
 import pytest
 
 from tfprep.grading import checks, sandbox

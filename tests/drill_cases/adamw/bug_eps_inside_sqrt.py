@@ -1,0 +1,11 @@
+# expect-bug: eps inside the sqrt: sqrt(v_hat + eps) instead of sqrt(v_hat) + eps
+import numpy as np
+
+
+def adamw_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    param = param - lr * weight_decay * param - lr * m_hat / np.sqrt(v_hat + eps)
+    return param, m, v
