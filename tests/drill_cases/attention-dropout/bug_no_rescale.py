@@ -1,0 +1,11 @@
+# expect-bug: no 1/(1-p) rescale of the kept weights
+import numpy as np
+
+
+def attention_with_dropout(q, k, v, p, rng, training=True):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    w = np.exp(s - s.max(-1, keepdims=True))
+    w = w / w.sum(-1, keepdims=True)
+    if training and p > 0:
+        w = w * (rng.random(w.shape) >= p)
+    return w @ v, w

@@ -1,0 +1,15 @@
+# expect-bug: labels on unselected positions (they must be -100 everywhere but the selected positions)
+import numpy as np
+
+
+def mask_for_mlm(token_ids, rng, mask_id, vocab_size, special_ids=(), p=0.15):
+    ids = np.asarray(token_ids)
+    special = np.isin(ids, list(special_ids))
+    selected = (rng.random(ids.shape) < p) & ~special
+    labels = np.where(special, -100, ids)  # every ordinary token labelled
+    u = rng.random(ids.shape)
+    inputs = ids.copy()
+    inputs[selected & (u < 0.8)] = mask_id
+    rand = selected & (u >= 0.8) & (u < 0.9)
+    inputs[rand] = rng.integers(0, vocab_size, size=ids.shape)[rand]
+    return inputs, labels

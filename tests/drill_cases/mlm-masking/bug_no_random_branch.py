@@ -1,0 +1,15 @@
+# expect-bug: no random-token branch (20% left unchanged instead of 10% random + 10% unchanged)
+import numpy as np
+
+
+def mask_for_mlm(token_ids, rng, mask_id, vocab_size, special_ids=(), p=0.15):
+    ids = np.asarray(token_ids)
+    special = np.isin(ids, list(special_ids))
+    selected = (rng.random(ids.shape) < p) & ~special
+    labels = np.where(selected, ids, -100)
+    u = rng.random(ids.shape)
+    inputs = ids.copy()
+    inputs[selected & (u < 0.8)] = mask_id
+    rand = selected & (u >= 0.8) & (u < 0.1)  # never true: the bounds were meant to be 0.8 .. 0.9
+    inputs[rand] = rng.integers(0, vocab_size, size=ids.shape)[rand]
+    return inputs, labels
