@@ -11,8 +11,6 @@ b starts at zero (A Gaussian, B zero in the paper), so training starts from the 
 """
 from __future__ import annotations
 
-import numpy as np
-
 
 def lora_forward(x, w, a, b, alpha, r):
     """x (..., d_in), w (d_in, d_out), a (d_in, r), b (r, d_out) -> (..., d_out)."""

@@ -162,7 +162,7 @@ def connect(path: Path | None = None, *, write: bool = True) -> sqlite3.Connecti
     path = path or paths.db_path()
     _ensure_home(path.parent)
     if path.exists() and not path.is_file():
-        raise _fail(f"the progress store {path} is not a file", f"move it out of the way; tfprep makes a new one")
+        raise _fail(f"the progress store {path} is not a file", "move it out of the way; tfprep makes a new one")
     try:
         conn = sqlite3.connect(path, timeout=10, isolation_level=None)  # explicit transactions only
         try:

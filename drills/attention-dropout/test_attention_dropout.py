@@ -138,11 +138,6 @@ def test_hostile_magnitudes(sub):
 
 # --- distributional checks ---------------------------------------------------------------------
 
-def _chi2_upper(df, alpha=ALPHA):
-    """Upper alpha-quantile of chi-square(df) (Wilson-Hilferty; a little conservative at small df)."""
-    z = {1e-6: 4.753, 1e-9: 5.998}[alpha]
-    a = 2.0 / (9.0 * df)
-    return df * (1.0 - a + z * math.sqrt(a)) ** 3
 
 
 def _binomial_g(k, n, p):
@@ -168,8 +163,8 @@ def test_drop_fraction(sub, p, seed):
     dropped = (got_w == 0).sum(axis=0)  # (T, S) counts out of n
     frac = dropped.sum() / got_w.size
     g = _binomial_g(dropped, n, p)
-    if g > _chi2_upper(dropped.size):
-        fits_keep = _binomial_g(dropped, n, 1 - p) <= _chi2_upper(dropped.size)
+    if g > C.chi2_quantile(dropped.size):
+        fits_keep = _binomial_g(dropped, n, 1 - p) <= C.chi2_quantile(dropped.size)
         C.fail(f"over {n} masks drawn for q (4, 8), k (7, 8), p={p}, a fraction {frac:.3f} of the weights was "
                f"zeroed (per position: {dropped.min() / n:.3f}..{dropped.max() / n:.3f}); each weight must be "
                f"dropped independently with probability p = {p} (G = {g:.1f}, fails at p-value < {ALPHA:g}).",

@@ -89,34 +89,21 @@ def structure(ids, inputs, labels, special):
 
 # --- statistics --------------------------------------------------------------------------------
 
-def _chi2(df, z):
-    """Quantile of chi-square(df) at the normal deviate z (Wilson-Hilferty)."""
-    a = 2.0 / (9.0 * df)
-    return df * max(1.0 - a + z * math.sqrt(a), 0.0) ** 3
 
 
 UPPER_Z = 4.753  # upper tail one in a million
 LOWER_Z = -5.998  # lower tail one in a billion: extra margin, the approximation is rougher there
 
 
-def g_stat(counts, probs):
-    counts, probs = np.asarray(counts, dtype=np.float64), np.asarray(probs, dtype=np.float64)
-    if (counts[probs == 0] > 0).any():
-        return math.inf
-    c = counts > 0
-    return 2.0 * float(np.sum(counts[c] * np.log(counts[c] / (counts.sum() * probs[c]))))
 
 
-def consistent(counts, probs):
-    df = int((np.asarray(probs) > 0).sum()) - 1
-    return g_stat(counts, probs) <= (_chi2(df, UPPER_Z) if df > 0 else 0.0)
 
 
 def name_bug(counts, candidates):
     """The candidate distribution that explains `counts` uniquely best, or None."""
     fits = []
     for label, probs in candidates.items():
-        if probs is not None and consistent(counts, probs):
+        if probs is not None and C.consistent(counts, probs):
             with np.errstate(divide="ignore"):
                 fits.append((float(np.sum(counts[counts > 0] * np.log(np.asarray(probs)[counts > 0]))), label))
     fits.sort(reverse=True)
@@ -212,19 +199,19 @@ def test_selection_rate(sub, p, seed):
     labelled, ordinary = labels != IGNORE_INDEX, ~special
     n, k = int(ordinary.sum()), int(labelled[ordinary].sum())
     what = "the default p = 0.15" if p is None else f"p = {p}"
-    if not consistent(np.array([k, n - k]), np.array([rate, 1 - rate])):
+    if not C.consistent(np.array([k, n - k]), np.array([rate, 1 - rate])):
         C.fail(f"{k} of {n} ordinary positions were selected (a fraction {k / n:.3f}); with {what} expected about "
                f"{rate * n:.0f} (G-test, fails at p-value < {ALPHA:g}).", _selection_bug(labelled, ordinary))
     # Per sequence: Pearson's dispersion statistic is ~ chi-square(rows) when positions are independent.
     n_r, k_r = ordinary.sum(axis=1), (labelled & ordinary).sum(axis=1)
     x2 = float(np.sum((k_r - n_r * rate) ** 2 / (n_r * rate * (1 - rate))))
     rows = len(n_r)
-    C.expect(x2 >= _chi2(rows, LOWER_Z),
+    C.expect(x2 >= C.chi2_quantile(rows, LOWER_Z),
              f"the number of selected positions hardly varies between sequences (dispersion {x2:.1f}, expected "
              f"about {rows} for {rows} sequences; per-sequence counts {k_r[:6].tolist()}... for lengths "
              f"{n_r[:6].tolist()}...): selecting round(p * length) positions per sequence, as BERT's original "
              "data script does, is not what is asked here.", FIXED_COUNT)
-    C.expect(x2 <= _chi2(rows, UPPER_Z),
+    C.expect(x2 <= C.chi2_quantile(rows, UPPER_Z),
              f"the number of selected positions varies between sequences far more than independent selection "
              f"allows (dispersion {x2:.1f}, expected about {rows}).")
 
@@ -247,7 +234,7 @@ def test_replacement_uniform_over_vocabulary(sub):
     inputs, _, chosen = _replacement_counts(sub, ids, 9)
     counts = np.bincount(inputs[chosen], minlength=V)
     expected = replacement_probs(orig)
-    if not consistent(counts, expected):
+    if not C.consistent(counts, expected):
         freq = counts / counts.sum()
         C.fail(f"at the {counts.sum()} selected positions (all holding token {orig}; mask_id = {MASK}, "
                f"vocab_size = {V}) the input ids have frequencies {_fmt(freq)} over ids 0..{V - 1}; expected "
@@ -268,7 +255,7 @@ def test_replacement_split(sub):
         return np.array([d[MASK], d[o], 1.0 - d[MASK] - d[o]])
 
     expected = three(replacement_probs(4))
-    if not consistent(counts, expected):
+    if not C.consistent(counts, expected):
         freq = counts / counts.sum()
         C.fail(f"of the {counts.sum()} selected positions, a fraction {freq[0]:.3f} became mask_id, {freq[1]:.3f} "
                f"kept their token and {freq[2]:.3f} got another token; expected {expected[0]:.3f} / "

@@ -109,7 +109,8 @@ def loss_p_from_logits(r, ex, E):
 
 def loss_p_from_gates(r, ex, E):
     """P_i from the renormalised top-k gate weights, scattered into E slots (0 where not chosen)."""
-    rf, exf = r.reshape(-1, E), np.asarray(ex).reshape(rf.shape[0], -1)
+    rf = r.reshape(-1, E)
+    exf = np.asarray(ex).reshape(rf.shape[0], -1)
     g = np.zeros_like(rf)
     np.put_along_axis(g, exf, softmax(np.take_along_axis(rf, exf, axis=-1)), axis=-1)
     f, _ = _f_P(r, ex, E)

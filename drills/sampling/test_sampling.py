@@ -113,11 +113,6 @@ BUGS = {
 
 # --- drawing and testing ---------------------------------------------------------------------
 
-def _chi2_quantile(df, z=4.753):
-    """Upper quantile of chi-square(df) at the normal deviate z (4.753: one in a million),
-    by Wilson and Hilferty's cube approximation (slightly conservative for small df)."""
-    a = 2.0 / (9.0 * df)
-    return df * (1.0 - a + z * math.sqrt(a)) ** 3
 
 
 def _token(result, v):
@@ -150,18 +145,8 @@ def draw(sub, logits, n, seed, **kw):
     return counts
 
 
-def _g_stat(counts, p):
-    """G statistic of counts against p, or inf if a token with p = 0 was drawn."""
-    if (counts[p == 0] > 0).any():
-        return math.inf
-    c = counts[counts > 0]
-    return 2.0 * float(np.sum(c * np.log(c / (counts.sum() * p[counts > 0]))))
 
 
-def _consistent(counts, p):
-    df = int((p > 0).sum()) - 1
-    g = _g_stat(counts, p)
-    return g <= (_chi2_quantile(df) if df > 0 else 0.0)
 
 
 # A bug is named only when the counts favour it over every other consistent bug by this
@@ -179,7 +164,7 @@ def bug_fits(counts, logits, kw):
                 q = f(logits, **kw)
         except Exception:
             continue
-        if not np.isfinite(q).all() or not _consistent(counts, q):
+        if not np.isfinite(q).all() or not C.consistent(counts, q):
             continue
         with np.errstate(divide="ignore"):
             found.append((label, float(np.sum(counts[counts > 0] * np.log(q[counts > 0])))))
@@ -213,7 +198,7 @@ def check_distribution(sub, logits, n=2000, seed=0, **kw):
         bug, extra = diagnose(counts, logits, kw)
         C.fail(f"token {outside[0]} was sampled {counts[outside[0]]} times out of {n} for {case}, but it is "
                f"outside the kept set (expected distribution {_fmt(p)}).{extra}", bug)
-    if not _consistent(counts, p):
+    if not C.consistent(counts, p):
         bug, extra = diagnose(counts, logits, kw)
         C.fail(f"the sampled frequencies {_fmt(counts / n)} ({n} draws) are not consistent with the expected "
                f"distribution {_fmt(p)} for {case}.{extra}", bug)

@@ -93,29 +93,16 @@ BUGS = (P_GT_Q, UNNORMALISED, NO_BONUS, FROM_TARGET, SWAPPED, BONUS_ROW)
 
 # --- G-test and naming ----------------------------------------------------------------------------
 
-def _chi2_upper(df, z=4.753):
-    """Upper quantile of chi-square(df) at the normal deviate z (4.753: one in a million), Wilson-Hilferty."""
-    a = 2.0 / (9.0 * df)
-    return df * (1.0 - a + z * math.sqrt(a)) ** 3
 
 
-def g_stat(counts, probs):
-    counts, probs = np.ravel(counts).astype(float), np.ravel(probs)
-    if not np.isfinite(probs).all() or (counts[probs <= 0] > 0).any():
-        return math.inf
-    c = counts > 0
-    return 2.0 * float(np.sum(counts[c] * np.log(counts[c] / (counts.sum() * probs[c]))))
 
 
-def consistent(counts, probs):
-    df = int((np.ravel(probs) > 0).sum()) - 1
-    return g_stat(counts, probs) <= (_chi2_upper(df) if df > 0 else 0.0)
 
 
 def name_bug(counts, laws):
     fits = []
     for label, probs in laws.items():
-        if consistent(counts, probs):
+        if C.consistent(counts, probs):
             c = np.ravel(counts) > 0
             fits.append((float(np.sum(np.ravel(counts)[c] * np.log(np.ravel(probs)[c]))), label))
     fits.sort(reverse=True)
@@ -235,7 +222,7 @@ def test_first_token_follows_target(sub, name):
     q, p = config(name)
     _, firsts = draws(sub, name)
     expected = p[0].astype(np.float64)
-    if not consistent(firsts, expected):
+    if not C.consistent(firsts, expected):
         C.fail(f"over {N_DRAWS} calls (k = {q.shape[0]}, V = {q.shape[1]}, drafts sampled from draft_probs) the first "
                f"emitted token has frequencies {_fmt(firsts / firsts.sum())}; speculative sampling must reproduce "
                f"the target distribution {_fmt(expected)} exactly (G-test, fails at p-value < {ALPHA:g}).",
@@ -249,7 +236,7 @@ def test_number_accepted(sub, name):
     counts, _ = draws(sub, name)
     expected = law(q.astype(np.float64), p.astype(np.float64)).sum(axis=1)
     got = counts.sum(axis=1)
-    if not consistent(got, expected):
+    if not C.consistent(got, expected):
         C.fail(f"over {N_DRAWS} calls the number of accepted drafts n = 0..{q.shape[0]} has frequencies "
                f"{_fmt(got / got.sum())}; expected {_fmt(expected)}, from accepting draft i with probability "
                f"min(1, p_i(x) / q_i(x)) (G-test, fails at p-value < {ALPHA:g}).",
@@ -262,7 +249,7 @@ def test_joint_law(sub, name):
     q, p = config(name)
     counts, _ = draws(sub, name)
     expected = law(q.astype(np.float64), p.astype(np.float64))
-    if not consistent(counts, expected):
+    if not C.consistent(counts, expected):
         k = q.shape[0]
         rows = [f"n={n}: got {_fmt(counts[n] / max(counts[n].sum(), 1))} expected "
                 f"{_fmt(expected[n] / expected[n].sum())}" for n in range(k + 1)]
@@ -297,7 +284,7 @@ def test_equal_models_accept_everything(sub):
         C.expect(len(out) == 4, f"with draft_probs equal to target_probs[:3] every draft must be accepted "
                  f"(min(1, p/q) = 1); drafts {d} gave {out}.", P_GT_Q if len(out) == 1 else None)
         bonus[out[-1]] += 1
-    if not consistent(bonus, p[3]):
+    if not C.consistent(bonus, p[3]):
         C.fail(f"the bonus tokens have frequencies {_fmt(bonus / bonus.sum())}; expected target_probs[k] = "
                f"{_fmt(p[3])} (G-test, fails at p-value < {ALPHA:g}).",
                name_bug(bonus, {BONUS_ROW: p[2]}))
@@ -320,7 +307,7 @@ def test_disjoint_supports_reject_first(sub):
                  f"always rejected and one resampled token is the whole output; drafts {d} gave {out}.",
                  NO_STOP if len(out) > 1 and out[0] != d[0] else None)
         firsts[out[0]] += 1
-    if not consistent(firsts, p[0]):
+    if not C.consistent(firsts, p[0]):
         C.fail(f"the resampled tokens have frequencies {_fmt(firsts / firsts.sum())}; with disjoint supports the "
                f"residual max(0, p - q) is p itself, expected {_fmt(p[0])} (G-test, fails at p-value < {ALPHA:g}).",
                name_bug(firsts, {SWAPPED: q[0]}))
@@ -334,7 +321,7 @@ def test_no_drafts(sub):
     for _ in range(600):
         out = call(sub, [], np.zeros((0, 5)), p, rng)
         counts[out[0]] += 1
-    C.expect(consistent(counts, p[0]), f"with no drafts the tokens have frequencies {_fmt(counts / counts.sum())}; "
+    C.expect(C.consistent(counts, p[0]), f"with no drafts the tokens have frequencies {_fmt(counts / counts.sum())}; "
              f"expected target_probs[0] = {_fmt(p[0])} (G-test, fails at p-value < {ALPHA:g}).")
 
 

@@ -11,6 +11,7 @@ reports such rebinding anyway).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import tracemalloc
@@ -350,3 +351,32 @@ def rng(seed: int) -> np.random.Generator:
 def randn(gen: np.random.Generator, *shape: int, scale: float = 1.0, dtype=np.float64) -> np.ndarray:
     return (gen.standard_normal(shape) * scale).astype(dtype)
 
+
+# --- distributions ---------------------------------------------------------------------------
+
+ONE_IN_A_MILLION = 4.753  # normal deviate of an upper tail of 1e-6: the false-alarm rate of a check
+
+
+def chi2_quantile(df: int, z: float = ONE_IN_A_MILLION) -> float:
+    """Quantile of chi-square(df) at the normal deviate z, by Wilson and Hilferty's cube
+    approximation (on the safe side for small df in the far upper tail: 27.5 vs the exact 23.9
+    at df = 1, z = 4.753)."""
+    a = 2.0 / (9.0 * df)
+    return df * max(1.0 - a + z * math.sqrt(a), 0.0) ** 3
+
+
+def g_stat(counts: Any, probs: Any) -> float:
+    """G statistic of observed counts against the probabilities of a law (inf when an outcome
+    of probability 0 was seen, or the law is not finite)."""
+    counts, probs = _asarray(counts, dtype=_float64).ravel(), _asarray(probs, dtype=_float64).ravel()
+    if not _isfinite(probs).all() or (counts[probs <= 0] > 0).any():
+        return math.inf
+    seen = counts > 0
+    return 2.0 * float(np.sum(counts[seen] * np.log(counts[seen] / (counts.sum() * probs[seen]))))
+
+
+def consistent(counts: Any, probs: Any, z: float = ONE_IN_A_MILLION) -> bool:
+    """Whether the counts could come from the law (G-test; a correct sampler fails it with
+    probability about 1e-6 at the default z, and suites fix their seeds, so never by chance)."""
+    df = int((_asarray(probs).ravel() > 0).sum()) - 1
+    return g_stat(counts, probs) <= (chi2_quantile(df, z) if df > 0 else 0.0)
