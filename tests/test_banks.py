@@ -286,3 +286,29 @@ def test_a_1mb_bank_checks_quickly(tmp_path):
     status, out, seconds = bank_check(path)
     assert status == 0 and f"ok: 1 file(s), {n} questions" in out, out
     assert seconds < 20
+
+
+def test_unwritten_drills_are_warnings_not_errors():
+    """A question may name a drill of the catalog not written yet: `bank check` warns, with the
+    file:line of the question, and still passes."""
+    res = run_tfprep("bank", "check", env={"COLUMNS": "300"})
+    assert res.returncode == 0 and "ok: 3 file(s)" in res.stdout, res.stderr
+    warned = [line for line in res.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned and all("planned but not written yet" in line for line in warned)
+    named = {line.split("the drill '")[1].split("'")[0] for line in warned}
+    assert named and not any(drills.exists(n) for n in named)
+    assert any(":" in line.split(" ")[1] and line.split(" ")[1].split(":")[1].isdigit() for line in warned)
+
+
+def test_practise_line_lists_only_written_drills(tfprep_home):
+    """A question naming mha-module (the PyTorch tier, not written yet) and written drills: the
+    quiz's "Practise it" line points only at the ones that exist."""
+    q = next(q for b in banks.load_all().values() for q in b.questions if "mha-module" in q.drills)
+    assert not drills.exists("mha-module")
+    res = run_tfprep("quiz", "--cram", "--bank", q.bank, "--limit", "25", input="\n3\n" * 25,
+                     env={"COLUMNS": "300"})
+    assert res.returncode == 0
+    block = res.stdout.split(q.question.strip()[:40])[1].split("Rate:")[0]
+    line = next(line for line in block.splitlines() if "Practise it" in line)
+    assert "mha-module" not in line
+    assert all(f"tfprep drill {d}" in line for d in q.drills if drills.exists(d))
