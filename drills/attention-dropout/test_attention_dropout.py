@@ -24,6 +24,7 @@ AT_INFERENCE = "dropout applied at inference (training=False must be plain atten
 KEEP_PROB = "p used as the keep probability (p is the probability of dropping a weight)"
 PRE_DROPOUT = "weights returned before dropout (return the dropped weights, the ones that multiply v)"
 NOT_RNG = "randomness not drawn from `rng`"
+SHARED_MASK = "one dropout mask shared across queries or keys (every weight needs its own draw)"
 
 
 # --- the submission's output, and what each classic bug would return with the same mask -------
@@ -169,6 +170,36 @@ def test_drop_fraction(sub, p, seed):
                f"zeroed (per position: {dropped.min() / n:.3f}..{dropped.max() / n:.3f}); each weight must be "
                f"dropped independently with probability p = {p} (G = {g:.1f}, fails at p-value < {ALPHA:g}).",
                KEEP_PROB if fits_keep else None)
+
+
+def _pair_counts(dropped, pairs):
+    """Counts of (neither, only the second, only the first, both) dropped over disjoint position pairs."""
+    a = np.stack([dropped[:, i, j] for (i, j), _ in pairs], axis=1)
+    b = np.stack([dropped[:, i, j] for _, (i, j) in pairs], axis=1)
+    return np.array([(~a & ~b).sum(), (~a & b).sum(), (a & ~b).sum(), (a & b).sum()])
+
+
+@pytest.mark.parametrize("along", ["queries", "keys"])
+def test_masks_independent(sub, along):
+    """Every weight gets its own draw: the masks of different queries (and of different keys) are independent (G-test)"""
+    p, seed, n, t, s = 0.3, 12, 3000, 4, 7
+    q, k, v = copies(n, *make(seed, (), t, s, 8, 5))
+    _, got_w = call(sub, q, k, v, p, C.rng(seed))
+    C.expect(got_w.shape == (n, t, s), f"weights has shape {got_w.shape}, expected {(n, t, s)}.")
+    dropped = got_w == 0
+    if along == "queries":  # disjoint pairs of rows at the same key: (0, 1), (2, 3)
+        pairs = [((i, j), (i + 1, j)) for i in range(0, t - 1, 2) for j in range(s)]
+    else:  # disjoint pairs of keys in the same row: (0, 1), (2, 3), (4, 5)
+        pairs = [((i, j), (i, j + 1)) for i in range(t) for j in range(0, s - 1, 2)]
+    counts = _pair_counts(dropped, pairs)
+    independent = np.array([(1 - p) ** 2, (1 - p) * p, p * (1 - p), p * p])
+    if not C.consistent(counts, independent):
+        shared = C.consistent(counts, np.array([1 - p, 0.0, 0.0, p]))
+        both = counts[3] / counts.sum()
+        C.fail(f"over {n} masks, two weights of different {along} were both dropped in a fraction {both:.3f} of "
+               f"the draws; independent draws give p^2 = {p * p:.3f} (G-test, fails at p-value < {ALPHA:g}). "
+               "Draw one keep/drop decision per weight, for the full (..., Lq, Lk) shape.",
+               SHARED_MASK if shared else None)
 
 
 def _bernstein_halfwidth(var, b, n, m):

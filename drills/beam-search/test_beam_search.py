@@ -66,7 +66,8 @@ def random_model(seed, vocab, eos, max_len, scale=2.0, eos_drift=0.6):
 # --- known bugs: the same search with one classic mistake ------------------------------------
 
 def search(model, bos, eos, k, max_len, *, accumulate=True, keep_finished=True, eos_ordinary=False,
-           length_offset=0, unfinished=True, norm=None, independent=False, stop_at_k_finished=False):
+           length_offset=0, unfinished=True, norm=None, independent=False, stop_at_k_finished=False,
+           per_beam=False):
     """A beam search with switches for the classic mistakes (defaults: the correct search)."""
     max_len += length_offset
     live, finished = [([bos], 0.0)], []
@@ -79,8 +80,14 @@ def search(model, bos, eos, k, max_len, *, accumulate=True, keep_finished=True, 
             options = range(len(log_p))
             if independent and len(tokens) > 1:  # each beam keeps only its own best continuation
                 options = [int(np.argmax(log_p))]
+            if per_beam:  # each beam's own top k, kept in beam order: never ranked against each other
+                options = [int(t) for t in np.argsort(-log_p, kind="stable")[:k]]
             for t in options:
                 cands.append(((score if accumulate else 0.0) + float(log_p[t]), tokens + [t]))
+        if per_beam:
+            live = [c[::-1] for c in cands if c[1][-1] != eos][:k]
+            finished += [c[::-1] for c in cands if c[1][-1] == eos]
+            continue
         cands.sort(key=lambda c: -c[0])
         live = []
         for rank, (score, tokens) in enumerate(cands):
@@ -110,6 +117,8 @@ EARLY_STOP = ("search stopped once beam_width hypotheses finished (a live hypoth
               "stop only at max_len, or once the best finished score is at least the best live one)")
 INDEPENDENT = ("beams extended independently (the best beam_width candidates are chosen over all "
                "beams' extensions together)")
+PER_BEAM = ("candidates not ranked across beams (each beam's top beam_width continuations, then the first "
+            "beam_width in beam order; rank every beam's extensions together by total score)")
 
 BUGS = {
     GREEDY: lambda m, b, e, k, n: [search(m, b, e, 1, n)],
@@ -121,6 +130,7 @@ BUGS = {
     LENGTH_PENALTY: lambda m, b, e, k, n: [search(m, b, e, k, n, norm=0), search(m, b, e, k, n, norm=1)],
     INDEPENDENT: lambda m, b, e, k, n: [search(m, b, e, k, n, independent=True)],
     EARLY_STOP: lambda m, b, e, k, n: [search(m, b, e, k, n, stop_at_k_finished=True)],
+    PER_BEAM: lambda m, b, e, k, n: [search(m, b, e, k, n, per_beam=True)],
 }
 
 
@@ -283,6 +293,7 @@ RANDOM_CASES = [
     (117, 5, 0, 1, 3, 8),
     (111, 9, 2, 7, 2, 5),
     (110, 6, 5, 4, 5, 6),
+    (107, 6, 0, 1, 3, 6),  # ranking each beam's candidates apart from the others' gives another answer
 ]
 
 

@@ -28,6 +28,7 @@ LABELS_UNSELECTED = "labels on unselected positions (they must be -100 everywher
 LABELS_CORRUPTED = "labels taken from the corrupted inputs (a label is the original id)"
 LABELS_CHANGED_ONLY = "labels only where the input changed (the 10% left unchanged are selected too)"
 NO_RANDOM = "no random-token branch (20% left unchanged instead of 10% random + 10% unchanged)"
+RANDOM_RANGE = "random ids drawn from a range that misses the top of the vocabulary (0..vocab_size-2)"
 NO_UNCHANGED = "no unchanged branch (20% random instead of 10% random + 10% unchanged)"
 RANDOM_NO_SPECIALS = "random tokens drawn only from the non-special ids (draw uniformly from all vocab_size ids)"
 FIXED_COUNT = ("a fixed number of positions selected per sequence (each position must be selected on its own "
@@ -230,17 +231,27 @@ def _replacement_counts(sub, ids, seed, orig=None):
 def test_replacement_uniform_over_vocabulary(sub):
     """Selected tokens: 80% mask_id, 10% a uniform random id (any of vocab_size), 10% unchanged (G-test)"""
     orig = 5
-    ids = make_tokens(9, 120, 64, constant=orig)
+    ids = make_tokens(9, 200, 64, constant=orig)
     inputs, _, chosen = _replacement_counts(sub, ids, 9)
     counts = np.bincount(inputs[chosen], minlength=V)
     expected = replacement_probs(orig)
-    if not C.consistent(counts, expected):
+    n = int(counts.sum())
+    # A random id that never comes up carries too little mass for the G-test to notice (the
+    # classic `rng.integers(0, vocab_size - 1)`), so every id is also required to appear: with at
+    # least 20 draws expected per id, a correct sampler misses one with probability < V e^-20.
+    assert (expected * n)[expected > 0].min() >= 20, "suite design: too few draws per id"
+    never = [i for i in range(V) if expected[i] > 0 and counts[i] == 0]
+    top_missing = bool(never) and never == list(range(V - len(never), V))
+    if not C.consistent(counts, expected) or never:
         freq = counts / counts.sum()
-        C.fail(f"at the {counts.sum()} selected positions (all holding token {orig}; mask_id = {MASK}, "
+        bug = name_bug(counts, {label: d for label, d in replacement_bugs(orig).items() if label != NO_RANDOM})
+        missing = (f" Ids {never} never appeared, although each should come up about "
+                   f"{float(expected[never[0]] * n):.0f} times." if never else "")
+        C.fail(f"at the {n} selected positions (all holding token {orig}; mask_id = {MASK}, "
                f"vocab_size = {V}) the input ids have frequencies {_fmt(freq)} over ids 0..{V - 1}; expected "
                f"{_fmt(expected)}: 0.8 on mask_id, 0.1 on the original token, and 0.1 spread evenly over all "
-               f"{V} ids (G-test, fails at p-value < {ALPHA:g}).",
-               name_bug(counts, {label: d for label, d in replacement_bugs(orig).items() if label != NO_RANDOM}))
+               f"{V} ids (`rng.integers(0, vocab_size)` already excludes its upper bound; G-test, fails at "
+               f"p-value < {ALPHA:g}).{missing}", bug or (RANDOM_RANGE if top_missing else None))
 
 
 def test_replacement_split(sub):

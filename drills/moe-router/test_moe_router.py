@@ -128,7 +128,7 @@ LOSS_BUGS = {
     "f_i = tokens routed to i / N instead of / (N * k) (f must sum to 1 over the experts)": loss_per_token,
     "P_i from the raw logits instead of the router probabilities softmax(logits)": loss_p_from_logits,
     "P_i from the top-k gate weights instead of the full softmax over all experts": loss_p_from_gates,
-    "`experts` ignored: f_i recomputed from the logits instead of counted from the given assignment":
+    "f_i not counted over all N * k slots of `experts` (from the top-1 choice only, or recomputed from the logits)":
         loss_experts_ignored,
 }
 
