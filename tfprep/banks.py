@@ -9,8 +9,6 @@ starting a quiz costs a JSON read rather than a YAML parse.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -372,43 +370,29 @@ def check(files: list[Path]) -> tuple[list[BankFile], list[Problem]]:
     return banks, problems
 
 
-def _fingerprint(files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in files:
-        st = p.stat()
-        h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
-
-
 def load_all() -> dict[str, BankFile]:
     """Every shipped bank, validated; raises TfprepError (exit 2) listing problems."""
-    files = bank_files()
-    cache = paths.cache_dir() / f"banks-{_fingerprint(files)}.json"
-    try:
-        raw = json.loads(cache.read_text(encoding="utf-8"))
+    from tfprep import cache
+
+    def build() -> dict:
+        banks, problems = check(files)
+        if problems:
+            listed = "\n".join(f"  {p}" for p in problems[:20])
+            raise TfprepError(f"the question banks have {len(problems)} problem(s):\n{listed}",
+                              hint="run `tfprep bank check` for the full list")
+        return {b.name: {"path": str(b.path), "title": b.title, "questions": [asdict(q) for q in b.questions]}
+                for b in banks}
+
+    def from_raw(raw: dict) -> dict[str, BankFile]:
         return {name: BankFile(name=name, path=Path(b["path"]), title=b["title"],
                                questions=[Question.from_dict(q) for q in b["questions"]])
                 for name, b in raw.items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    banks, problems = check(files)
-    if problems:
-        listed = "\n".join(f"  {p}" for p in problems[:20])
-        raise TfprepError(f"the question banks have {len(problems)} problem(s):\n{listed}",
-                          hint="run `tfprep bank check` for the full list")
-    result = {b.name: b for b in banks}
+
+    files = bank_files()
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        for old in cache.parent.glob("banks-*.json"):
-            old.unlink(missing_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps({n: {"path": str(b.path), "title": b.title,
-                                       "questions": [asdict(q) for q in b.questions]}
-                                   for n, b in result.items()}), encoding="utf-8")
-        tmp.replace(cache)
-    except OSError:
-        pass  # a read-only home only costs speed
-    return result
+        return from_raw(cache.cached("banks", files, build))
+    except (KeyError, TypeError):  # a cache written by another version: build afresh
+        return from_raw(build())
 
 
 def select(banks: dict[str, BankFile], bank: str = "all", tag: str | None = None) -> list[Question]:

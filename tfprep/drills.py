@@ -65,10 +65,20 @@ class Drill:
         return paths.content("reference_impls") / f"{self.module}.py"
 
 
-def _yaml(path: Path):
+def _parse_yaml(path: Path):
     import yaml
 
     return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _yaml(path: Path):
+    """A shipped YAML file, parsed once and then read from the cache."""
+    import hashlib
+
+    from tfprep import cache
+
+    kind = "yaml-" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    return cache.cached(kind, [path], lambda: _parse_yaml(path))
 
 
 @lru_cache(maxsize=1)
