@@ -18,6 +18,7 @@ GOOD_Q = """  - id: {id}
     tags: [attention]
     difficulty: 1
     drills: [attention]
+    sources: [{{title: "Attention Is All You Need", authors: "Vaswani et al.", year: 2017, arxiv: "1706.03762", where: "Section 3.2"}}]
 """
 
 
@@ -56,7 +57,7 @@ def test_duplicate_ids_across_banks(tmp_path):
     b = write(tmp_path, "b", "bank: b\ntitle: t\ndescription: d\nquestions:\n" + GOOD_Q.format(id="other")
               + GOOD_Q.format(id="same-id"))
     (problem,) = check(a, b)
-    assert problem.file == str(b) and problem.line == 13 and "already used" in problem.message
+    assert problem.file == str(b) and problem.line == 14 and "already used" in problem.message
 
 
 def test_unknown_drill_key_points_count_and_bad_id(tmp_path):
@@ -206,7 +207,7 @@ def test_duplicate_answer_key(tmp_path):
 
 def test_duplicate_top_level_key(tmp_path):
     body = bank_body("mine", "my-q") + "title: again\n"
-    assert_problem(write(tmp_path, "mine", body), line_of(body, "title:", 2), "duplicate key `title` (first at line 2)")
+    assert_problem(write(tmp_path, "mine", body), line_of(body, "title: again", 1), "duplicate key `title` (first at line 2)")
 
 
 def test_question_without_id(tmp_path):
@@ -267,7 +268,7 @@ def test_pure_python_yaml_gives_the_same_answers(tmp_path, monkeypatch):
     monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     assert banks.check(SHIPPED)[1] == []
     merged = write(tmp_path, "mine", bank_body("mine", "a-q", "b-q").replace("  - id: b-q\n", ""))
-    assert [p.line for p in check(merged)] == list(range(13, 20))
+    assert [p.line for p in check(merged)] == list(range(14, 22))
     bomb = write(tmp_path, "bomb", f"bank: {laughs()}\nquestions: []\n")
     assert [(p.line, "anchors" in p.message) for p in check(bomb)] == [(1, True)]
 
@@ -312,3 +313,59 @@ def test_practise_line_lists_only_written_drills(tfprep_home):
     line = next(line for line in block.splitlines() if "Practise it" in line)
     assert "mha-module" not in line
     assert all(f"tfprep drill {d}" in line for d in q.drills if drills.exists(d))
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+def test_every_shipped_question_has_sources():
+    for b in banks.load_all().values():
+        for q in b.questions:
+            assert q.sources, f"{q.id} lists no sources"
+            for src in q.sources:
+                assert (src.get("arxiv") or src.get("url")) and src["where"].strip(), (q.id, src)
+
+
+def _with_sources(tmp_path, sources_yaml):
+    """core25 with its first question's `sources:` replaced by `sources_yaml` (indented YAML)."""
+    text = (bank_dir() / "core25.yaml").read_text()
+    start = text.index("    sources:")
+    end = text.index("\n  - id:", start)
+    path = tmp_path / "core25.yaml"
+    path.write_text(text[:start] + sources_yaml + text[end:])
+    return path, text[:start].count("\n") + 1
+
+
+@pytest.mark.parametrize("sources_yaml,expected", [
+    ("    sources: []\n", "`sources` must be a list of 1 to 8 sources"),
+    ("    sources:\n      - title: \"A\"\n        authors: \"B\"\n        year: 2017\n        where: \"Table 1\"\n",
+     "source 1: give its `arxiv` id or an `url`"),
+    ("    sources:\n      - {title: \"A\", authors: \"B\", year: \"2017\", arxiv: \"1706.03762\", where: \"x\"}\n",
+     "source 1: `year` must be a year such as 2017"),
+    ("    sources:\n      - {title: \"A\", authors: \"B\", year: 2017, arxiv: \"abs/1706\", where: \"x\"}\n",
+     "source 1: `arxiv` must look like 1706.03762"),
+    ("    sources:\n      - {title: \"A\", authors: \"B\", year: 2017, url: \"ftp://x\", where: \"x\", page: 3}\n",
+     "source 1: unknown field `page`"),
+])
+def test_malformed_sources_are_reported_with_their_line(tmp_path, sources_yaml, expected):
+    path, line = _with_sources(tmp_path, sources_yaml)
+    res = run_tfprep("bank", "check", str(path), env={"COLUMNS": "300"})
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{path}:{line}:" in res.stderr and expected in res.stderr, res.stderr
+
+
+def test_bank_show_prints_the_card_with_its_sources():
+    q = banks.load_all()["core25"].questions[0]
+    res = run_tfprep("bank", "show", q.id, env={"COLUMNS": "300"})
+    assert res.returncode == 0, res.stderr
+    assert q.question.strip()[:40] in res.stdout and "Sources" in res.stdout
+    assert all(banks.cite(src) in res.stdout for src in q.sources), res.stdout
+    missing = run_tfprep("bank", "show", q.id + "x")
+    assert missing.returncode == 2 and f"did you mean '{q.id}'" in missing.stderr
+
+
+def test_quiz_shows_the_sources_after_the_answer(tfprep_home):
+    res = run_tfprep("quiz", "--bank", "core25", "--cram", "--limit", "1", input="\n3\n", env={"COLUMNS": "300"})
+    assert res.returncode == 0
+    q = next(q for q in banks.load_all()["core25"].questions if f" {q.id} " in res.stdout)
+    shown = res.stdout.split("Key points")[1]
+    assert "Sources" in shown and banks.cite(q.sources[0]) in shown

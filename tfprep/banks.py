@@ -20,7 +20,11 @@ from tfprep.errors import TfprepError
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LIST_FIELDS = {"key_points": (3, 6), "follow_ups": (0, 10), "tags": (1, 8), "drills": (0, 10)}
 TEXT_FIELDS = ("id", "question", "answer")
-QUESTION_FIELDS = set(TEXT_FIELDS) | set(LIST_FIELDS) | {"difficulty"}
+QUESTION_FIELDS = set(TEXT_FIELDS) | set(LIST_FIELDS) | {"difficulty", "sources"}
+# The papers or reports an answer's claims rest on: where a learner checks (and quotes) them.
+SOURCE_FIELDS = {"title": str, "authors": str, "year": int, "url": str, "arxiv": str, "where": str}
+ARXIV_RE = re.compile(r"^\d{4}\.\d{4,5}$")
+MAX_SOURCES = 8
 BANK_FIELDS = {"bank", "title", "description", "questions"}
 
 
@@ -35,10 +39,14 @@ class Question:
     tags: tuple[str, ...]
     difficulty: int
     drills: tuple[str, ...]
+    sources: tuple[dict, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Question":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        if "sources" in fields:
+            fields["sources"] = tuple(dict(src) for src in fields["sources"])
+        return cls(**fields)
 
 
 @dataclass
@@ -342,6 +350,9 @@ def parse_file(path: Path, catalog: set[str] | None = None) -> tuple[BankFile, l
         level = item.get("difficulty")
         if "difficulty" in item and not (type(level) is int and 1 <= level <= 3):  # not bool, not 2.0
             problem(field_lines["difficulty"], f"unknown difficulty {_show(level)}: use the whole number 1, 2 or 3")
+        if "sources" in item:
+            for message in _source_problems(item["sources"]):
+                problem(field_lines["sources"], f"{label}: {message}")
         if catalog is not None and isinstance(item.get("drills"), list):
             for name in item["drills"]:
                 if isinstance(name, str) and name not in catalog:
@@ -350,6 +361,54 @@ def parse_file(path: Path, catalog: set[str] | None = None) -> tuple[BankFile, l
             bank.questions.append(Question.from_dict({**item, "bank": bank.name}))
             bank.id_lines[qid] = field_lines["id"]
     return result()
+
+
+def _source_problems(sources: Any) -> list[str]:
+    """What is wrong with a question's `sources`: a list of 1 to 8 mappings, each with a `title`,
+    `authors`, `year`, an `arxiv` id or an `url`, and `where` (the section, table or figure)."""
+    if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
+        return [f"`sources` must be a list of 1 to {MAX_SOURCES} sources, got {_show(sources)}"]
+    out = []
+    for i, src in enumerate(sources, 1):
+        if not isinstance(src, dict):
+            out.append(f"source {i} must be a mapping (title, authors, year, arxiv or url, where)")
+            continue
+        for unknown in sorted(set(src) - set(SOURCE_FIELDS), key=str):
+            out.append(f"source {i}: unknown field `{_clip(str(unknown))}`")
+        for name in ("title", "authors", "year", "where"):
+            if name not in src:
+                out.append(f"source {i}: missing `{name}`")
+        for name, kind in SOURCE_FIELDS.items():
+            value = src.get(name)
+            if value is None:
+                continue
+            if kind is str and (not isinstance(value, str) or not value.strip()):
+                out.append(f"source {i}: `{name}` must be non-empty text, got {_show(value)}")
+            if kind is int and not (type(value) is int and 1900 <= value <= 2100):
+                out.append(f"source {i}: `year` must be a year such as 2017, got {_show(value)}")
+        if "arxiv" not in src and "url" not in src:
+            out.append(f"source {i}: give its `arxiv` id or an `url`")
+        if isinstance(src.get("arxiv"), str) and not ARXIV_RE.match(src["arxiv"]):
+            out.append(f"source {i}: `arxiv` must look like 1706.03762, got {_show(src['arxiv'])}")
+        if isinstance(src.get("url"), str) and not src["url"].startswith(("https://", "http://")):
+            out.append(f"source {i}: `url` must start with https://, got {_show(src['url'])}")
+    return out
+
+
+def cite(src: dict) -> str:
+    """One line for a source: `Vaswani et al. (2017). Attention Is All You Need. arXiv:1706.03762. Section 3.2.2`."""
+    link = f"arXiv:{src['arxiv']}" if src.get("arxiv") else src.get("url", "")
+    return f"{src['authors']} ({src['year']}). {src['title']}. {link}. {src['where']}"
+
+
+def find(banks: dict[str, BankFile], qid: str) -> Question:
+    from tfprep.errors import did_you_mean
+
+    ids = {q.id: q for b in banks.values() for q in b.questions}
+    if qid not in ids:
+        raise TfprepError(f"no question with the id '{qid}'",
+                          hint=did_you_mean(qid, list(ids)) or "`tfprep bank list` shows the banks")
+    return ids[qid]
 
 
 def check(files: list[Path]) -> tuple[list[BankFile], list[Problem]]:

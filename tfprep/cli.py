@@ -31,8 +31,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain Click help: rich's help renderer costs ~70 ms per start
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-bank_app = typer.Typer(help="List and validate the question banks.\n\nExamples:\n\n\b\n  tfprep bank list\n"
-                            "  tfprep bank check my_bank.yaml", no_args_is_help=True,
+bank_app = typer.Typer(help="List, show and validate the question banks.\n\nExamples:\n\n\b\n  tfprep bank list\n"
+                            "  tfprep bank show core-qkv-roles\n  tfprep bank check my_bank.yaml", no_args_is_help=True,
                      rich_markup_mode=None)
 app.add_typer(bank_app, name="bank")
 
@@ -165,6 +165,23 @@ def bank_list() -> None:
         rows.append({"bank": b.name, "title": b.title, "questions": len(b.questions),
                      "new": len(b.questions) - len(cards), "due": sum(r["due"] <= t for r in cards.values())})
     console.bank_list(rows)
+
+
+@bank_app.command("show")
+@handled
+def bank_show(qid: str = typer.Argument(..., help="The question's id (as `e` shows in the quiz, or in the bank file).")) -> None:
+    """Show one question with its model answer, key points, follow-ups, drills and sources.
+
+    Example:
+
+    \b
+      tfprep bank show core-qkv-roles
+    """
+    from tfprep import banks as banks_mod, console
+
+    q = banks_mod.find(banks_mod.load_all(), qid)
+    console.question(q, 1, 1)
+    console.reveal(q)
 
 
 @bank_app.command("check")

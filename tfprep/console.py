@@ -92,6 +92,12 @@ def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None
         out.print("[bold]Follow-ups[/]")
         for f in q.follow_ups:
             out.print(Text(f"  ? {f}"))
+    if q.sources:
+        from tfprep.banks import cite
+
+        out.print("[bold]Sources[/]")
+        for src in q.sources:
+            out.print(Text(f"  {cite(src)}", style="dim"))
     practise = list(q.drills) if practise is None else practise
     if practise:
         out.print(Text(f"Practise it: {', '.join('tfprep drill ' + d for d in practise)}", style="dim"))
