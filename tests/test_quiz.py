@@ -186,3 +186,35 @@ def test_retention_counts_review_cards_only(tfprep_home):
     data = stats.compute(conn, load_all(), t[0])
     assert data["retention"] == 0.5
     assert data["streak_days"] == 1  # reviews 30 days apart are not a streak
+
+
+def test_each_shown_interval_is_the_one_stored(tfprep_home):
+    """For every rating, on new cards and on review cards with fuzzed multi-day intervals: the
+    interval shown before rating is exactly the one stored, and the fuzz seed is recorded so the
+    review can be replayed."""
+    from datetime import datetime, timedelta, timezone
+
+    from tfprep.banks import load_all
+    from tfprep.quiz import QuizSession
+    from tfprep.scheduler import Scheduler
+
+    qs = load_all()["grill60"].questions[:4]
+    t = [datetime(2026, 3, 1, 12, tzinfo=timezone.utc)]
+    conn = store.connect()
+    scheduler = Scheduler()  # fuzz on, as learners use it
+    checked = 0
+    for step in range(6):
+        session = QuizSession(conn, scheduler, list(qs), lambda: t[0])
+        for q, rating in zip(qs, Rating):
+            shown = session.preview(q)[rating]
+            due = session.rate(q, rating)
+            assert due - t[0] == shown, (step, q.id, rating)
+            checked += shown >= timedelta(days=3)  # long enough to be fuzzed
+        t[0] += timedelta(days=40)
+    assert checked >= 6
+    rows = conn.execute("SELECT before, rating, after, reviewed_at, fuzz_seed FROM reviews WHERE before IS NOT NULL").fetchall()
+    assert rows and all(r["fuzz_seed"] is not None for r in rows)
+    for r in rows:  # replay: the same state, rating, time and seed give the same card
+        replayed = scheduler.review(scheduler.load(r["before"]), Rating(r["rating"]), store.parse_ts(r["reviewed_at"]),
+                                    r["fuzz_seed"])
+        assert replayed.to_json() == r["after"]

@@ -5,6 +5,7 @@ from a clock function, so tests can pin them.
 """
 from __future__ import annotations
 
+import random
 import sqlite3
 import uuid
 from collections import Counter
@@ -63,6 +64,17 @@ class _Undo:
     requeued: bool
 
 
+_SEEDS = random.SystemRandom()  # fuzz seeds, apart from the `random` state the fuzz itself reseeds
+
+
+@dataclass
+class _Shown:
+    """What `preview` showed for a card: its state then, the fuzz seed, the card after each rating."""
+    before: str | None
+    seed: int
+    outcomes: dict
+
+
 @dataclass
 class QuizSession:
     conn: sqlite3.Connection
@@ -73,6 +85,7 @@ class QuizSession:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     ratings: Counter = field(default_factory=Counter)
     _undo: list[_Undo] = field(default_factory=list)
+    _shown: dict[str, "_Shown"] = field(default_factory=dict)
 
     def next(self) -> Question | None:
         return self.queue[0] if self.queue else None
@@ -85,23 +98,40 @@ class QuizSession:
         return self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(self.clock())
 
     def preview(self, q: Question) -> dict[Rating, timedelta]:
-        return self.scheduler.preview(self.card(q), self.clock())
+        """The four intervals for the card as it is shown now. They are computed once, fuzz
+        included, and `rate` commits the chosen one exactly (as long as no other session has
+        rated the card in between)."""
+        row = self._row(q)
+        now = self.clock()
+        card = self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(now)
+        seed = _SEEDS.getrandbits(31)
+        outcomes = self.scheduler.outcomes(card, now, seed)
+        self._shown[q.id] = _Shown(row["fsrs"] if row else None, seed, outcomes)
+        return {r: c.due - now for r, c in outcomes.items()}
 
     def rate(self, q: Question, rating: Rating, duration_ms: int | None = None) -> datetime | None:
         """Commit one rating; returns the card's next due time (None when cramming)."""
         now = self.clock()
+        shown = self._shown.pop(q.id, None)
         with store.transaction(self.conn):
             # read inside the write transaction: another session may have rated this card since
             # it was shown, and the new state must be scheduled from the latest one
             row = self._row(q)
-            before = self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(now)
-            after = None if self.cram else self.scheduler.review(before, rating, now)
+            before_json = row["fsrs"] if row else None
+            seed = shown.seed if shown else _SEEDS.getrandbits(31)
+            if self.cram:
+                after = None
+            elif shown is not None and shown.before == before_json:
+                after = shown.outcomes[rating]  # exactly what was shown for this rating
+            else:  # not previewed, or changed since: schedule from the latest state, same seed
+                before = self.scheduler.load(before_json) if row else self.scheduler.new_card(now)
+                after = self.scheduler.review(before, rating, now, seed)
             kind = "cram" if self.cram else ("new" if row is None else KIND_BY_STATE.get(row["state"], "review"))
             cur = self.conn.execute(
-                "INSERT INTO reviews (card_id, rating, reviewed_at, day, kind, duration_ms, before, after, session)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reviews (card_id, rating, reviewed_at, day, kind, duration_ms, before, after, session,"
+                " fuzz_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (q.id, int(rating), store.ts(now), store.local_day(now), kind, duration_ms,
-                 row["fsrs"] if row else None, after.to_json() if after else None, self.id))
+                 before_json, after.to_json() if after else None, self.id, seed))
             if after is not None:
                 self.conn.execute(
                     "INSERT INTO cards (card_id, state, due, stability, difficulty, fsrs, first_review, last_review,"

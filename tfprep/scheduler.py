@@ -1,6 +1,7 @@
 """FSRS scheduling through the `fsrs` library, with the clock passed in so tests are exact."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from enum import IntEnum
 
@@ -30,9 +31,17 @@ class Scheduler:
     def load(data: str) -> fsrs.Card:
         return fsrs.Card.from_json(data)
 
-    def review(self, card: fsrs.Card, rating: Rating, now: datetime) -> fsrs.Card:
+    def review(self, card: fsrs.Card, rating: Rating, now: datetime, seed: int | None = None) -> fsrs.Card:
+        """The card after `rating` at `now`. The `fsrs` library draws its interval fuzz from the
+        `random` module: with `seed`, that draw is fixed, so a review can be previewed and replayed."""
+        if seed is not None:
+            random.seed(seed)
         new, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), review_datetime=now)
         return new
+
+    def outcomes(self, card: fsrs.Card, now: datetime, seed: int) -> dict[Rating, fsrs.Card]:
+        """The card after each rating, fuzz drawn once (one seed for all four, as Anki shows them)."""
+        return {r: self.review(card, r, now, seed) for r in Rating}
 
     def preview(self, card: fsrs.Card, now: datetime) -> dict[Rating, timedelta]:
         """The interval each rating would give, as Anki shows above its buttons."""

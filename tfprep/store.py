@@ -79,6 +79,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX drill_events_drill ON drill_events (drill, kind);
         """,
     ),
+    (
+        # the seed of the interval fuzz, so a review can be replayed exactly (no comment inside
+        # the statement: SQLite splices an added column's text into the table's CREATE statement)
+        "0003_review_fuzz_seed",
+        """
+        ALTER TABLE reviews ADD COLUMN fuzz_seed INTEGER
+        """,
+    ),
 ]
 
 
