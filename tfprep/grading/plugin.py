@@ -37,7 +37,7 @@ from tfprep.grading.checks import CheckFailed
 
 SUBMISSION_MODULE = "submission"
 _fd: int | None = None
-_snapshot: dict[str, tuple[int, dict[str, int]]] = {}
+_snapshot: dict[str, tuple[Any, dict[str, Any]]] = {}
 _tampered: list[str] = []
 _reports: dict[str, dict[str, Any]] = {}
 
@@ -71,23 +71,23 @@ def _take_snapshot(extra: dict[str, Any]) -> None:
     mods = _watched_modules()
     mods.update(extra)
     for name, mod in mods.items():
-        _snapshot[name] = (id(mod), {k: id(v) for k, v in vars(mod).items()})
+        _snapshot[name] = (mod, dict(vars(mod)))  # references, compared with `is` (id() is an audit event)
 
 
 def _check_tamper(when: str) -> str | None:
     if _tampered:
         return _tampered[0]
-    for name, (mod_id, attrs) in _snapshot.items():
+    for name, (original, attrs) in _snapshot.items():
         mod = sys.modules.get(name)
-        if mod is not None and id(mod) != mod_id and not name.startswith("test_"):
+        if mod is not None and mod is not original and not name.startswith("test_"):
             msg = f"your code replaced the module `{name}` {when}"
             break
         if mod is None:
             continue
         current = vars(mod)
         allowed = _SELF_REBOUND.get(name, set())
-        changed = [k for k, i in attrs.items()
-                   if k in current and id(current[k]) != i and not k.startswith("__") and k not in allowed]
+        changed = [k for k, v in attrs.items()
+                   if k in current and current[k] is not v and not k.startswith("__") and k not in allowed]
         if changed:
             msg = f"your code rebinds {', '.join(f'`{name}.{k}`' for k in sorted(changed)[:3])} {when}"
             break
@@ -251,8 +251,8 @@ def _reference_functions() -> list:
             if isinstance(obj, types.FunctionType) or not hasattr(obj, "fn"):
                 break
             obj = obj.fn
-        if isinstance(obj, types.FunctionType) and obj.__module__ == modname and id(obj) not in seen:
-            seen.add(id(obj))
+        if isinstance(obj, types.FunctionType) and obj.__module__ == modname and obj not in seen:
+            seen.add(obj)
             found.append(obj)
 
     for modname, mod in list(sys.modules.items()):
