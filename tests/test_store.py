@@ -393,3 +393,14 @@ def test_ctrl_c_during_start_up_is_quiet(tmp_path):
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, (out, err[-500:])
         assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+def test_reset_question_prints_the_path_as_is(tmp_path):
+    """A workspace path with Rich markup in it ([bold]) is shown literally, with the [y/N] choice."""
+    ws = tmp_path / "ws[bold]x"
+    env = {"TFPREP_HOME": str(tmp_path / "home"), "COLUMNS": "300"}
+    assert run_tfprep("drill", "attention", "--workspace", str(ws), env=env).returncode == 0
+    (ws / "attention.py").write_text("# mine\n")
+    res = run_tfprep("drill", "attention", "--workspace", str(ws), "--reset", input="n\n", env=env)
+    assert res.returncode == 0 and f"Replace {ws / 'attention.py'} with the starter?" in res.stdout, res.stdout
+    assert "[y/N]" in res.stdout and (ws / "attention.py").read_text() == "# mine\n"

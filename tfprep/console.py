@@ -335,7 +335,8 @@ def grading_status(what: str, limit: float):
 
 
 def confirm(question: str) -> bool:
-    answer = ask(f"{question} [y/N] ")
+    """A yes/no question (default no); the question's text (a path, say) is printed as is."""
+    answer = ask(escape(f"{question} [y/N] "))
     return bool(answer) and answer.strip().lower() in ("y", "yes")
 
 

@@ -150,21 +150,7 @@ def backup(target: Path, now: datetime) -> Path:
     """Keep `target` as NAME.py.YYYY-MM-DDTHH-MM-SS.bak beside it (-2, -3... when that second is
     taken); never overwrites anything. Returns the backup's path."""
     stamp = now.astimezone().strftime("%Y-%m-%dT%H-%M-%S")
-    for n in range(1, 10_000):
-        candidate = target.with_name(f"{target.name}.{stamp}{'' if n == 1 else f'-{n}'}.bak")
-        try:
-            os.link(target, candidate)  # atomic, and fails if the name is taken
-            return candidate
-        except FileExistsError:
-            continue
-        except OSError:  # a file system without hard links: an exclusive copy
-            try:
-                with open(target, "rb") as src, open(candidate, "xb") as dst:
-                    shutil.copyfileobj(src, dst)
-                return candidate
-            except FileExistsError:
-                continue
-    raise TfprepError(f"could not find a free backup name for {target}")
+    return paths.keep_beside(target, lambda n: f"{target.name}.{stamp}{'' if n == 1 else f'-{n}'}.bak")
 
 
 def reset(drill: Drill, target: Path, conn: sqlite3.Connection, now: datetime | None = None) -> Path | None:

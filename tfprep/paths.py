@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 DB_NAME = "progress.db"
 
@@ -43,3 +44,30 @@ def bank_dir() -> Path:
 
 def drills_dir() -> Path:
     return content("drills")
+
+
+def keep_beside(path: Path, name: Callable[[int], str], *, link: bool = True) -> Path:
+    """Keep `path` under the first free name beside it (`name(1)`, `name(2)`, ...) and return that
+    path: a hard link where `link` and the file system allow (atomic, no copy), else an exclusive
+    copy. Never overwrites anything."""
+    import shutil
+
+    from tfprep.errors import TfprepError
+
+    for n in range(1, 10_000):
+        candidate = path.with_name(name(n))
+        try:
+            if link:
+                try:
+                    os.link(path, candidate)
+                    return candidate
+                except FileExistsError:
+                    raise
+                except OSError:
+                    pass  # no hard links here: copy instead
+            with open(path, "rb") as src, open(candidate, "xb") as dst:
+                shutil.copyfileobj(src, dst)
+            return candidate
+        except FileExistsError:
+            continue
+    raise TfprepError(f"no free name beside {path} to keep it under")

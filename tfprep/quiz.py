@@ -93,10 +93,6 @@ class QuizSession:
     def _row(self, q: Question) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM cards WHERE card_id = ?", (q.id,)).fetchone()
 
-    def card(self, q: Question):
-        row = self._row(q)
-        return self.scheduler.load(row["fsrs"]) if row else self.scheduler.new_card(self.clock())
-
     def preview(self, q: Question) -> dict[Rating, timedelta]:
         """The four intervals for the card as it is shown now. They are computed once, fuzz
         included, and `rate` commits the chosen one exactly (as long as no other session has

@@ -43,10 +43,6 @@ class Scheduler:
         """The card after each rating, fuzz drawn once (one seed for all four, as Anki shows them)."""
         return {r: self.review(card, r, now, seed) for r in Rating}
 
-    def preview(self, card: fsrs.Card, now: datetime) -> dict[Rating, timedelta]:
-        """The interval each rating would give, as Anki shows above its buttons."""
-        return {r: self.review(card, r, now).due - now for r in Rating}
-
 
 def human_interval(delta: timedelta) -> str:
     s = delta.total_seconds()

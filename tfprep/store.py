@@ -311,22 +311,16 @@ LOG_TABLES = ("reviews", "drill_attempts", "drill_events")  # what the learner d
 
 def keep_aside(path: Path, now: datetime, label: str = "damaged") -> Path:
     """Copy `path` (and its -wal, which may hold the latest commits) to a new, unique name beside
-    it: progress.db.damaged-2026-11-29T10-31-07[-N]. Never overwrites anything."""
+    it: progress.db.damaged-2026-11-29T10-31-07[-N]. A copy, not a link: the kept file must not
+    change whatever happens to the store afterwards. Never overwrites anything."""
     import shutil
 
     stamp = now.astimezone().strftime("%Y-%m-%dT%H-%M-%S")
-    for n in range(1, 10_000):
-        target = path.with_name(f"{path.name}.{label}-{stamp}{'' if n == 1 else f'-{n}'}")
-        try:
-            with open(path, "rb") as src, open(target, "xb") as dst:
-                shutil.copyfileobj(src, dst)
-        except FileExistsError:
-            continue
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists():
-            shutil.copyfile(wal, target.with_name(target.name + "-wal"))
-        return target
-    raise _fail(f"no free name to keep {path} aside")
+    kept = paths.keep_beside(path, lambda n: f"{path.name}.{label}-{stamp}{'' if n == 1 else f'-{n}'}", link=False)
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, kept.with_name(kept.name + "-wal"))
+    return kept
 
 
 def _salvage(conn: sqlite3.Connection, table: str, chunk: int = 256) -> tuple[list[tuple], list[str], int]:
