@@ -56,7 +56,7 @@ def test_drill_files_complete(name):
     assert d.reference.is_file(), f"missing reference {d.reference}"
     starter = d.starter.read_text()
     for fn in d.functions:
-        assert f"def {fn}(" in starter, f"starter lacks {fn}"
+        assert f"def {fn}(" in starter or f"class {fn}(" in starter, f"starter lacks {fn}"
         assert f"`{fn}" in d.statement or f"{fn}(" in d.statement, f"statement does not name {fn}"
     questions = {q.id: q for b in banks.load_all().values() for q in b.questions}
     for qid in d.questions:  # related questions: each exists and names this drill back

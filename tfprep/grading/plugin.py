@@ -17,6 +17,7 @@ Record kinds: {"event": "collected", "ids": [...], "titles": {...}}, {"event": "
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib.abc
 import importlib.util
@@ -56,7 +57,8 @@ def _memory_limit_text() -> str:
 
 def _watched_modules() -> dict[str, Any]:
     names = ["numpy", "numpy.linalg", "numpy.random", "numpy.testing", "math", "builtins",
-             "pytest", "tfprep.grading.checks", "tfprep.grading.plugin"]
+             "pytest", "tfprep.grading.checks", "tfprep.grading.plugin", "tfprep.grading.models",
+             "torch.nn.functional", "torch.nn.init"]
     names += [n for n in sys.modules if n.startswith("reference_impls")]
     names += [n for n in sys.modules if n.startswith(("torch", "triton")) and n.count(".") == 0]
     return {n: sys.modules[n] for n in names if n in sys.modules}
@@ -93,7 +95,7 @@ def _check_tamper(when: str) -> str | None:
             break
     else:
         return None
-    msg += ": a submission must not change numpy, the test helpers or the reference implementations."
+    msg += ": a submission must not change numpy, PyTorch, the test helpers or the reference implementations."
     _tampered.append(msg)
     _emit({"event": "tamper", "message": msg})
     return msg
@@ -350,37 +352,58 @@ class Submission:
         if _shortcuts.refusal:
             raise CheckFailed(*_shortcuts.refusal)
 
-    def fn(self, name: str):
+    def attr(self, name: str):
+        """The callable `name` from the learner's file, unwrapped, or a failure saying why not."""
         self.refused()
         if self.import_error:
             checks.fail(self.import_error)
         target = getattr(self.module, name, None)
         if target is None:
-            checks.fail(f"MISSING FUNCTION: no `{name}` in your file.")
+            kind = "CLASS" if name[:1].isupper() else "FUNCTION"
+            checks.fail(f"MISSING {kind}: no `{name}` in your file.")
         if not callable(target):
             checks.fail(f"`{name}` in your file is a {type(target).__name__}, not a function.")
+        return target
+
+    def fn(self, name: str):
+        target = self.attr(name)
 
         def guarded(*args, **kwargs):
-            args, kwargs = _copy(args), _copy(kwargs)
-            try:
-                with _shortcuts:
-                    result = target(*args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001
-                self.refused()
-                raise CheckFailed(_explain(exc, name)) from None
-            self.refused()
-            return result
+            return self.call(name, target, *_copy(args), **_copy(kwargs))
 
         guarded.__name__ = name
         return guarded
 
+    def call(self, what: str, target, *args, guard=None, **kwargs):
+        """target(*args, **kwargs), the learner's code, under the shortcut guard (and `guard`, a
+        context manager a tier adds); whatever it raises becomes a failed check naming `what`."""
+        self.refused()
+        try:
+            with _shortcuts, (guard or contextlib.nullcontext()):
+                result = target(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            self.refused()
+            raise CheckFailed(_explain(exc, what)) from None
+        self.refused()
+        return result
+
+
+_submission: list[Submission] = []
+
+
+def submission() -> Submission:
+    """The learner's module, imported once per grading run."""
+    if not _submission:
+        path = os.environ.get("TFPREP_SUBMISSION")
+        if not path:
+            raise RuntimeError("TFPREP_SUBMISSION is not set: run suites through `tfprep drill`")
+        _submission.append(Submission(path))
+    return _submission[0]
+
 
 @pytest.fixture(scope="session")
 def sub() -> Submission:
-    path = os.environ.get("TFPREP_SUBMISSION")
-    if not path:
-        raise RuntimeError("TFPREP_SUBMISSION is not set: run suites through `tfprep drill`")
-    return Submission(path)
+    return submission()
 
 
 # --- recording ------------------------------------------------------------------------------
