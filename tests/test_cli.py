@@ -102,13 +102,26 @@ def test_solution_needs_confirmation(cli):
     assert "def scaled_dot_product_attention" in shown.output
 
 
-def test_usage_errors_exit_2(cli, tmp_path):
+def test_usage_errors_exit_2(cli, tmp_path, monkeypatch):
     unknown = cli("drill", "atention")
     assert unknown.exit_code == 2 and "did you mean 'attention'" in unknown.output
     missing = cli("drill", "attention", "--file", str(tmp_path / "nope.py"))
     assert missing.exit_code == 2 and "no such file" in missing.output
-    planned = cli("drill", "gpt")
+    real = drills.catalog()
+    monkeypatch.setattr(drills, "catalog", lambda: real + [("future-drill", "torch")])  # in the catalog, no folder
+    planned = cli("drill", "future-drill")
     assert planned.exit_code == 2 and "planned but not written yet" in planned.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["attention", "--play"], "--play works with the gpt drill only"),
+    (["gpt", "--play", "--seconds", "0"], "--seconds must be between 1 and 3600"),
+    (["gpt", "--play", "--temperature", "0"], "--temperature must be greater than 0"),
+    (["gpt", "--play", "--top-k", "0"], "--top-k must be at least 1"),
+])
+def test_play_usage_errors_exit_2(cli, args, message):
+    result = cli("drill", *args)
+    assert result.exit_code == 2 and message in result.output, result.output
 
 
 # --- the Triton tier ----------------------------------------------------------------------
@@ -129,6 +142,19 @@ def test_triton_drill_without_triton_exits_3_with_the_install_command(cli, monke
     result = cli("drill", name, "--file", str(f))
     assert result.exit_code == 3
     assert "needs torch, triton" in result.output and "pip install" in result.output
+
+
+TORCH_DRILLS = [n for n, tier in drills.catalog() if tier == "torch" and drills.exists(n)]
+
+
+@pytest.mark.parametrize("name", TORCH_DRILLS)
+def test_torch_drill_without_torch_exits_3_with_the_install_command(cli, monkeypatch, tmp_path, name):
+    _without("torch", monkeypatch)
+    f = tmp_path / "m.py"
+    f.write_text("class Model:\n    pass\n")
+    result = cli("drill", name, "--file", str(f))
+    assert result.exit_code == 3
+    assert "needs torch" in result.output and "pip install 'tfprep[torch]'" in result.output, result.output
 
 
 def test_bench_without_triton_exits_3(cli, monkeypatch):

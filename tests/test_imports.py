@@ -45,3 +45,10 @@ def test_drill_list_is_light():
     heavy, proc = heavy_modules(["drill"])
     assert "attention" in proc.stdout
     assert heavy == []
+
+
+def test_home_screen_and_plan_are_light():
+    for args, expect in ((["--json"], '"next"'), ([], "Next:"), (["plan"], "Prep plan")):
+        heavy, proc = heavy_modules(args)
+        assert expect in proc.stdout, proc.stdout + proc.stderr
+        assert heavy == []

@@ -25,7 +25,7 @@ app = typer.Typer(
          "  tfprep stats                progress, retention and what is due\n"
          "  tfprep bench flash-attention  time a flash-attention kernel (CUDA GPU)\n"
          "  tfprep paths                where your progress is kept (TFPREP_HOME)",
-    no_args_is_help=True,
+    invoke_without_command=True,  # `tfprep` alone is the home screen
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain Click help: rich's help renderer costs ~70 ms per start
@@ -67,12 +67,38 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    as_json: bool = typer.Option(False, "--json", help="With no command: print the home screen as JSON."),
 ) -> None:
-    """Get ready for Transformer / LLM interviews."""
+    """Get ready for Transformer / LLM interviews.
+
+    Run `tfprep` alone for today's home screen: what is due, today's plan, the next command.
+    """
+    if ctx.invoked_subcommand is None:
+        _home(as_json)
+
+
+@handled
+def _home(as_json: bool) -> None:
+    from tfprep import banks as banks_mod, home, plan as plan_mod, store
+
+    conn = store.connect(write=False)
+    all_banks = banks_mod.load_all()
+    t = now()
+    data = home.compute(conn, all_banks, t, new_per_day=plan_mod.new_allowance(conn, t, DEFAULT_NEW),
+                        plan_day=plan_mod.today(conn, all_banks, t))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from tfprep import console, paths
+
+    console.home(data, home.later(t, data["next_card_due"]), str(paths.home()))
 
 
 # --- quiz -----------------------------------------------------------------------------------
+
+DEFAULT_NEW = 10  # new cards a day when neither --new nor the plan asks for more
 
 @app.command()
 @handled
@@ -80,7 +106,7 @@ def quiz(
     bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing or all."),
     tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only questions with this tag."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many cards."),
-    new: int = typer.Option(10, "--new", min=0, help="New cards allowed per day."),
+    new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards allowed today (default: 10, or what the plan has due by today if more)."),
     cram: bool = typer.Option(False, "--cram", help="Practise any cards without touching the schedule."),
     type_answer: bool = typer.Option(False, "--type", help="Type your answer; tfprep marks the key points it covers."),
     timed: Optional[float] = typer.Option(None, "--timed", min=1, help="Seconds of countdown before the reveal."),
@@ -104,6 +130,13 @@ def quiz(
     all_banks = banks_mod.load_all()
     questions = banks_mod.select(all_banks, bank, tag)
     conn = store.connect()
+    if bank == "all" and tag is None:
+        from tfprep import plan
+
+        questions = plan.in_plan_order(questions)  # due cards first, then new cards in the plan's order
+        if new is None:
+            new = plan.new_allowance(conn, now(), DEFAULT_NEW)
+    new = DEFAULT_NEW if new is None else new
     queue = quiz_mod.choose(conn, questions, now(), limit=limit, new_per_day=new, cram=cram)
     if not queue:
         due = conn.execute("SELECT MIN(due) FROM cards").fetchone()[0]
@@ -219,8 +252,16 @@ def bank_check(
         raise typer.Exit(int(ExitStatus.USAGE))
     mine = [b for b in banks if b.path.resolve() in {c.resolve() for c in chosen}]
     console.warnings(banks_mod.unwritten_drills(mine))
+    if not files:  # the shipped banks: the plan must cover every question and drill
+        from tfprep import plan
+
+        gaps = plan.problems({b.name: b for b in banks})
+        if gaps:
+            console.problem_lines(gaps)
+            raise typer.Exit(int(ExitStatus.USAGE))
     n = sum(len(b.questions) for b in mine)
-    console.info(f"[green]ok[/]: {len(chosen)} file(s), {n} questions, no problems")
+    console.info(f"[green]ok[/]: {len(chosen)} file(s), {n} questions, no problems"
+                 + ("; the plan covers every question and drill" if not files else ""))
 
 
 # --- drills ---------------------------------------------------------------------------------
@@ -237,6 +278,10 @@ def drill(
     watch: bool = typer.Option(False, "--watch", "-w", help="Re-grade every time the file is saved (Ctrl-C stops)."),
     as_json: bool = typer.Option(False, "--json", help="Print the grading report as JSON, and nothing else."),
     workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for drill files (default: TFPREP_HOME/workspace; env TFPREP_WORKSPACE)."),
+    play: bool = typer.Option(False, "--play", help="gpt only: once your file passes, train your GPT on text and let it write."),
+    seconds: float = typer.Option(60.0, "--seconds", help="With --play: how long to train (1-3600 s)."),
+    temperature: float = typer.Option(0.8, "--temperature", help="With --play: sampling temperature (> 0)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="With --play: sample among the k most likely characters."),
 ) -> None:
     """Coding drills graded by a hidden test suite: NumPy, PyTorch and Triton.
 
@@ -250,6 +295,7 @@ def drill(
       tfprep drill attention            start, then grade, the attention drill
       tfprep drill attention --hint     reveal the next hint
       tfprep drill attention --file my_attn.py --json
+      tfprep drill gpt --play --top-k 10   train your own GPT for a minute, then sample
     """
     from tfprep import drills as drills_mod, store
 
@@ -263,7 +309,12 @@ def drill(
         else:
             console.drill_list(rows)
         return
-    d = drills_mod.load(name)
+    if name == "next":
+        _drill_next(conn, workspace)
+        return
+    d = drills_mod.load(drills_mod.resolve(name))
+    if play:
+        _check_play(d.name, seconds, temperature, top_k)
     target = file or drills_mod.workspace_file(d, workspace)
     if file is None:
         drills_mod.check_workspace(target.parent)
@@ -291,20 +342,80 @@ def drill(
         from tfprep import console
 
         drills_mod.create_workspace_file(d, target)
+        drills_mod.record_event(conn, d.name, "start", now())
         console.statement(d, target)
         return
     if watch:
         _watch(d, target, conn)
         return
     report = _grade(d, target, live=not as_json)
-    drills_mod.record_attempt(conn, report, now())
+    review = drills_mod.record_attempt(conn, report, now())
+    played = _play(target, seconds, temperature, top_k, as_json) if play and report.passed else None
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        data = {**report.to_dict(), "schedule": _review_dict(review)}
+        typer.echo(json.dumps(data if played is None else {"report": data, "play": played}, indent=2))
     else:
         from tfprep import console
 
         console.report(report)
+        console.drill_review(review)
+        if played is not None:
+            console.play_result(played)
+        elif play:
+            console.info("--play needs a passing GPT: fix the failures above first.")
     raise typer.Exit(int(ExitStatus.OK if report.passed else ExitStatus.FAILED))
+
+
+def _review_dict(review) -> dict:
+    return {"counted": review.counted, "rating": review.rating, "reason": review.reason,
+            "due": review.due.isoformat() if review.due else None}
+
+
+def _drill_next(conn, workspace: Optional[Path]) -> None:
+    """Open the most due drill (a fresh starter if it was passed before; the old file is kept),
+    else the next new one in the catalog."""
+    from tfprep import console, drills as drills_mod
+
+    name, why = drills_mod.next_drill(conn, now())
+    if name is None:
+        console.info(f"No drill to open: {why}.")
+        return
+    d = drills_mod.load(name)
+    target = drills_mod.workspace_file(d, workspace)
+    drills_mod.check_workspace(target.parent)
+    console.info(f"Next: {name} ({why}).")
+    if not target.exists():
+        drills_mod.create_workspace_file(d, target)
+        drills_mod.record_event(conn, d.name, "start", now())
+    elif drills_mod.needs_fresh_start(conn, name):
+        kept = drills_mod.reset(d, target, conn, now())
+        console.plain(f"A fresh starter is in {target}; the file you passed with is kept as {kept}.")
+    console.statement(d, target)
+
+
+def _check_play(name: str, seconds: float, temperature: float, top_k: Optional[int]) -> None:
+    if name != "gpt":
+        raise TfprepError(f"--play works with the gpt drill only, not '{name}'", hint="tfprep drill gpt --play")
+    if not 1 <= seconds <= 3600:
+        raise TfprepError(f"--seconds must be between 1 and 3600, got {seconds:g}")
+    if not temperature > 0:
+        raise TfprepError(f"--temperature must be greater than 0, got {temperature:g}")
+    if top_k is not None and top_k < 1:
+        raise TfprepError(f"--top-k must be at least 1, got {top_k}")
+
+
+def _play(target: Path, seconds: float, temperature: float, top_k: Optional[int], as_json: bool) -> dict:
+    """Train the learner's (passing) GPT on the banks' answers in a child process; the events,
+    shown live on a terminal, summed up as {"steps": [...], "sample": ..., "error": ...}."""
+    import tempfile
+
+    from tfprep import console, play as play_mod
+
+    with tempfile.TemporaryDirectory(prefix="tfprep-play-") as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        corpus.write_text(play_mod.corpus_text(), encoding="utf-8")
+        events = play_mod.run(target, corpus, seconds=seconds, temperature=temperature, top_k=top_k)
+        return console.play_live(events, seconds, live=not as_json)
 
 
 def _grade(d, target: Path, live: bool):
@@ -335,12 +446,69 @@ def _watch(d, target: Path, conn) -> None:
             if stamp is not None and stamp != last:
                 last = stamp
                 report = _grade(d, target, live=True)
-                drills_mod.record_attempt(conn, report, now())
+                review = drills_mod.record_attempt(conn, report, now())
                 console.report(report)
+                console.drill_review(review)
                 console.info("[dim]Waiting for the next save...[/]")
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.info("Stopped watching.")
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def plan(
+    interview: Optional[str] = typer.Option(None, "--interview", help="Your interview date, YYYY-MM-DD (remembered)."),
+    target: float = typer.Option(0.9, "--target", help="Recall to reach on the day, 0.70-0.99 (with an interview date)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """The 14-day prep plan: topics, questions and drills for each day, with your progress.
+
+    With an interview date, the plan is fitted to the days left, and the daily load and the
+    predicted recall on the day (per bank and drill tier, FSRS) are shown; cards that would
+    fall below --target by then are brought forward. The date is remembered: `tfprep`, the
+    quiz and later `tfprep plan` runs follow it.
+
+    Examples:
+
+    \b
+      tfprep plan
+      tfprep plan --interview 2026-12-14
+      tfprep plan --interview 2026-12-14 --target 0.95 --json
+    """
+    from datetime import date
+
+    from tfprep import banks as banks_mod, plan as plan_mod, store
+
+    if not 0.7 <= target <= 0.99:
+        raise TfprepError(f"--target must be between 0.70 and 0.99, got {target:g}")
+    t = now()
+    day = None
+    if interview is not None:
+        try:
+            day = date.fromisoformat(interview)
+        except ValueError:
+            raise TfprepError(f"--interview must be a date such as 2026-12-14, got {interview!r}") from None
+        if day <= t.astimezone().date():
+            raise TfprepError(f"the interview date {day.isoformat()} is not after today")
+    conn = store.connect()
+    all_banks = banks_mod.load_all()
+    if day is not None:
+        plan_mod.set_interview(conn, day, t.astimezone().date())
+    day = day or plan_mod.interview_day(conn)
+    if day is not None and day <= t.astimezone().date():
+        day = None  # the remembered interview has passed: show the plan itself
+    data = plan_mod.overview(conn, all_banks, t)
+    if day is not None:
+        data["forecast"] = plan_mod.forecast(conn, all_banks, t, day, target)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from tfprep import console
+
+    console.plan(data)
 
 
 # --- bench ----------------------------------------------------------------------------------

@@ -124,6 +124,87 @@ def summary(data: dict) -> None:
     out.print(table)
 
 
+WELCOME = """Welcome to tfprep. It has three parts:
+  * questions: interview questions with model answers, as spaced-repetition flashcards (tfprep quiz);
+  * drills: implement attention and friends, graded by a hidden test suite that names your bug (tfprep drill);
+  * a plan: a 14-day roadmap through both, stretched to your interview date (tfprep plan --interview DATE).
+After each answer you rate your recall: 1 Again (forgot), 2 Hard, 3 Good, 4 Easy. The rating sets when the card comes back (FSRS). A drill is rated by how its attempt went: the first try without hints is Good.
+Your progress lives in {home} (set TFPREP_HOME to move it)."""
+
+
+def home(data: dict, next_card_in: str | None, home_dir: str) -> None:
+    """The daily screen: what is due, today's plan step, the streak and the one command to run."""
+    if data["first_run"]:
+        out.print(Panel(Text(WELCOME.format(home=home_dir)), title="tfprep", title_align="left", border_style="blue"))
+    t = Table(show_header=False, box=None, pad_edge=False, title=Text.assemble(
+        ("Today", "bold"), f" · streak {data['streak_days']} day{'s' * (data['streak_days'] != 1)}"),
+        title_justify="left")
+    t.add_column(style="bold")
+    t.add_column()
+    later = f"{data['cards_due_later_today']}" + (f" (then next {next_card_in})" if next_card_in else "")
+    t.add_row("Cards due now", str(data["cards_due_now"]))
+    t.add_row("Due later today", later)
+    t.add_row("New cards left today", str(data["new_cards_today"]))
+    t.add_row("Drills due", Text(", ".join(data["drills_due"]) or "none"))
+    if data["drills_due_later_today"]:
+        t.add_row("Drills due later today", Text(", ".join(data["drills_due_later_today"])))
+    plan = data.get("plan")
+    if plan:
+        days = plan["days"]
+        which = f"day {days[0]}" if len(days) == 1 else f"days {days[0]}-{days[-1]}"
+        t.add_row("Plan", Text(f"{which} of {plan['of']}: {plan['title']}"
+                               + (f" (interview {plan['interview']})" if plan.get("interview") else "")))
+        if plan.get("read"):
+            t.add_row("Read", Text(plan["read"]))
+        t.add_row("Plan's cards", f"{len(plan['questions'])} today, {plan['new_cards']} not seen yet")
+        if plan["drills"]:
+            t.add_row("Plan's drills", Text(", ".join(d["name"] + (" (passed)" if d["done"] else "") for d in plan["drills"])))
+    out.print(t)
+    out.print(Text.assemble("Next: ", (data["next"]["command"], "bold"), f"   ({data['next']['why']})"))
+
+
+def plan(data: dict) -> None:
+    """The plan's days with progress marks; with an interview date, the load and the recall forecast."""
+    t = Table(title=Text(f"Prep plan from {data['start']}" + (f" to the interview on {data['interview']}"
+                                                             if data.get("interview") else "")), title_justify="left")
+    for col in ("day", "date", "topic", "cards seen", "drills"):
+        t.add_column(col, justify="right" if col in ("day", "cards seen") else "left", overflow="fold")
+    for d in data["days"]:
+        drills_text = ", ".join(x["name"] + (" ✓" if x["done"] else "") for x in d["drills"]) or "—"
+        t.add_row(str(d["day"]), d["date"] + (" ◀" if d["today"] else ""), Text(d["title"]),
+                  f"{d['seen']}/{d['questions']}", Text(drills_text), style="bold" if d["today"] else None)
+    out.print(t)
+    f = data.get("forecast")
+    if not f:
+        out.print("Set your interview date to fit the plan to it: [bold]tfprep plan --interview YYYY-MM-DD[/]")
+        return
+    first = f["days"][0]
+    out.print(Text.assemble(("Today: ", "bold"), f"{first['new_cards']} new cards, {first['card_reviews']} card reviews, "
+                            f"{first['drill_reviews']} drill reviews; new drills: ", (", ".join(first["new_drills"]) or "none")))
+    load = Table(title=f"Daily load to {f['interview']} (every review rated Good)", title_justify="left")
+    for col in ("date", "roadmap days", "new cards", "card reviews", "new drills", "drill reviews", "brought forward", "total"):
+        load.add_column(col, justify="left" if col in ("date", "roadmap days") else "right")
+    for d in f["days"]:
+        load.add_row(d["date"], ",".join(map(str, d["roadmap_days"])) or "—", str(d["new_cards"]), str(d["card_reviews"]),
+                     str(len(d["new_drills"])), str(d["drill_reviews"]), str(d["brought_forward"]), str(d["load"]))
+    out.print(load)
+    recall = Table(title=f"Predicted recall on {f['interview']} (target {f['target']:.0%})", title_justify="left")
+    for col in ("", "if you stop now", "following the plan"):
+        recall.add_column(col, justify="right" if col else "left")
+    for kind in ("banks", "tiers"):
+        for name, value in f["recall"]["before"][kind].items():
+            after = f["recall"]["after"][kind][name]
+            label = name if kind == "banks" else f"{name} drills"
+            recall.add_row(label, f"{value:.0%}" if value is not None else "—", f"{after:.0%}" if after is not None else "—")
+    out.print(recall)
+
+
+def problem_lines(lines: list[str]) -> None:
+    for line in lines:
+        out.print(Text(line, style="red"))
+    out.print(Text(f"{len(lines)} problem(s)", style="bold red"))
+
+
 def when(dt: datetime | None) -> str:
     if dt is None:
         return "nothing scheduled"
@@ -220,14 +301,30 @@ STATUS_STYLE = {"new": "dim", "attempted": "yellow", "passed": "green"}
 
 
 def drill_list(rows: list[dict]) -> None:
-    t = Table(title="Drills (tfprep drill NAME to start one)", title_justify="left")
-    for col in ("#", "drill", "tier", "topic", "status", "best", "hints"):
+    t = Table(title="Drills (tfprep drill NAME or NUMBER to start one; tfprep drill next)", title_justify="left")
+    for col in ("#", "drill", "tier", "topic", "status", "due", "best", "hints"):
         t.add_column(col, justify="right" if col in ("#", "best", "hints") else "left")
+    today = datetime.now().astimezone().strftime("%Y-%m-%d")
     for i, r in enumerate(rows, 1):
         best = f"{r['best']:.0%}" if r["best"] is not None else "—"
+        due = "—"
+        if r.get("due"):
+            from tfprep import store
+
+            day = store.local_day(store.parse_ts(r["due"]))
+            due = Text("now" if day <= today else day, style="bold yellow" if day <= today else "")
         t.add_row(str(i), Text(r["name"]), r["tier"], Text(r["title"]), Text(r["status"], style=STATUS_STYLE[r["status"]]),
-                  best, str(r["hints"]))
+                  due, best, str(r["hints"]))
     out.print(t)
+
+
+def drill_review(review) -> None:
+    """One line on what the attempt did to the drill's schedule."""
+    if review.counted:
+        out.print(Text(f"Review: {RATING_NAME[review.rating]} ({review.reason}); next review {when(review.due)}.",
+                       style="dim"))
+    else:
+        out.print(Text(f"Schedule unchanged: {review.reason}.", style="dim"))
 
 
 def statement(drill, path) -> None:
@@ -332,6 +429,55 @@ def grading_status(what: str, limit: float):
     from rich.live import Live
 
     return Live(_Elapsed(what, limit), console=out, refresh_per_second=8, transient=True)
+
+
+def play_live(events, seconds: float, live: bool = True) -> dict:
+    """Consume the training events of `tfprep drill gpt --play`, with a progress bar (elapsed
+    time, falling loss) on a terminal; returns what happened."""
+    import contextlib
+
+    result: dict = {"start": None, "steps": [], "sample": None, "error": None}
+    progress = None
+    if live and out.is_terminal:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("Training your GPT"), BarColumn(), TimeElapsedColumn(),
+                            TextColumn("step {task.fields[step]}  loss {task.fields[loss]}"), console=out,
+                            transient=False)
+    with progress if progress is not None else contextlib.nullcontext():
+        task = progress.add_task("train", total=seconds, step=0, loss="-") if progress is not None else None
+        for e in events:
+            kind = e.get("event")
+            if kind == "start":
+                result["start"] = e
+                if live:
+                    out.print(Text(f"Your GPT: {e['params']:,} parameters, {e['vocab']} characters, "
+                                   f"{e['chars']:,} characters of text (tfprep's own answers)."))
+            elif kind == "step":
+                result["steps"].append(e)
+                if progress is not None:
+                    progress.update(task, completed=min(e["elapsed"], seconds), step=e["step"], loss=f"{e['loss']:.3f}")
+                elif live and len(result["steps"]) % 20 == 1:
+                    out.print(Text(f"step {e['step']}  {e['elapsed']:.0f} s  loss {e['loss']:.3f}"))
+            elif kind == "sample":
+                result["sample"] = e
+            elif kind == "error":
+                result["error"] = e.get("message")
+    return result
+
+
+def play_result(result: dict) -> None:
+    """The loss curve's ends and the sample, or why training stopped; the model's text as is."""
+    steps = result["steps"]
+    if steps:
+        first, last = steps[0], steps[-1]
+        val = f", held-out loss {last['val_loss']:.3f}" if "val_loss" in last else ""
+        out.print(Text(f"Trained {last['step']} steps in {last['elapsed']:.0f} s: loss {first['loss']:.3f} -> "
+                       f"{last['loss']:.3f}{val} (a uniform guess is ln(vocab))."))
+    if result["error"]:
+        out.print(Text(f"Training stopped: {result['error']}", style="bold red"))
+    if result["sample"]:
+        out.print(Panel(Text(result["sample"]["text"]), title=Text("Your GPT writes"), title_align="left"))
 
 
 def confirm(question: str) -> bool:

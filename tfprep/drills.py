@@ -44,6 +44,7 @@ class Drill:
     functions: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)  # ids of related bank questions
+    minutes: int | None = None  # the time the drill is stated to take (default by difficulty)
 
     @property
     def module(self) -> str:
@@ -117,7 +118,7 @@ def load(name: str) -> Drill:
                  time_limit=float(meta.get("time_limit", DEFAULT_TIME_LIMIT)),
                  memory_mb=int(meta.get("memory_mb", DEFAULT_MEMORY_MB[tier])),
                  functions=list(meta.get("functions", [])), hints=list(meta.get("hints", [])),
-                 questions=list(meta.get("questions", [])))
+                 questions=list(meta.get("questions", [])), minutes=meta.get("minutes"))
 
 
 # --- workspace ------------------------------------------------------------------------------
@@ -175,8 +176,16 @@ def record_event(conn: sqlite3.Connection, drill: str, kind: str, now: datetime,
                      (drill, kind, store.ts(now), detail))
 
 
+def _events_since(conn: sqlite3.Connection, drill: str, kinds: tuple[str, ...], since: str | None) -> list[sqlite3.Row]:
+    marks = ",".join("?" * len(kinds))
+    return conn.execute(f"SELECT * FROM drill_events WHERE drill = ? AND kind IN ({marks}) AND at > ? ORDER BY at, id",
+                        (drill, *kinds, since or "")).fetchall()
+
+
 def hints_used(conn: sqlite3.Connection, drill: str) -> int:
-    return conn.execute("SELECT COUNT(*) FROM drill_events WHERE drill = ? AND kind = 'hint'", (drill,)).fetchone()[0]
+    """Hints revealed in the current round of this drill (since its last passing review): on a
+    review the hints start hidden again."""
+    return len(_events_since(conn, drill, ("hint",), round_start(conn, drill)))
 
 
 def next_hint(drill: Drill, conn: sqlite3.Connection, now: datetime | None = None) -> tuple[int, list[str]]:
@@ -188,17 +197,161 @@ def next_hint(drill: Drill, conn: sqlite3.Connection, now: datetime | None = Non
     return used + 1, drill.hints[: used + 1]
 
 
-def record_attempt(conn: sqlite3.Connection, report, now: datetime | None = None) -> None:
+def record_attempt(conn: sqlite3.Connection, report, now: datetime | None = None) -> "DrillReview":
+    """Store a graded attempt and, in the same transaction, what it does to the drill's schedule."""
     import json
 
     now = now or datetime.now(timezone.utc)
     with store.transaction(conn):
-        conn.execute(
+        cur = conn.execute(
             "INSERT INTO drill_attempts (drill, attempted_at, day, passed, checks_passed, checks_total,"
             " duration_s, hints_used, file, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (report.drill, store.ts(now), store.local_day(now), int(report.passed), report.checks_passed,
              len(report.checks), report.duration_s, hints_used(conn, report.drill), report.file,
              json.dumps(report.to_dict())))
+        return review_attempt(conn, load(report.drill), cur.lastrowid, report.passed, now)
+
+
+# --- drills on a schedule (FSRS) ----------------------------------------------------------------
+#
+# Each drill is one FSRS card, reviewed by graded attempts. A *round* runs from a drill's last
+# passing review (or from the start) to its next pass. In a round, the first failed attempt is an
+# Again review (later failures in the same round are attempts, not reviews), and the pass is the
+# round's last review: Good at the first try without hints or the solution (Easy if it also came
+# in under half the drill's stated time), Hard otherwise. Between rounds, before the drill is due,
+# attempts are practice and leave the schedule alone; once it is due, a round needs a fresh
+# starter (`--reset` or `tfprep drill next`): regrading the file that passed last time proves
+# nothing about recall.
+
+MINUTES_BY_DIFFICULTY = {1: 15, 2: 30, 3: 60}  # the time a drill is stated to take, unless drill.yaml says
+EASY_SHARE = 0.5  # Easy: passed at the first try, no hints, in under this share of the stated time
+FRESH_STARTS = ("start", "reset")  # events that put a starter in the workspace
+
+
+def stated_minutes(drill: Drill) -> int:
+    return drill.minutes or MINUTES_BY_DIFFICULTY.get(drill.difficulty, 30)
+
+
+@dataclass
+class DrillReview:
+    counted: bool  # whether the attempt changed the schedule
+    rating: int | None = None  # 1-4 when counted
+    reason: str = ""  # why this rating, or why the attempt did not count
+    due: datetime | None = None  # the drill's due time after the attempt
+
+
+def drill_card(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM drill_cards WHERE card_id = ?", (name,)).fetchone()
+
+
+def round_start(conn: sqlite3.Connection, name: str) -> str | None:
+    """When the current round began: the time of the drill's last passing review (None: never passed)."""
+    row = conn.execute("SELECT MAX(reviewed_at) FROM drill_reviews WHERE card_id = ? AND rating > 1", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def _rating(failed_before: int, hints: int, solution: bool, minutes: float | None, stated: int) -> tuple[int, str]:
+    from tfprep.scheduler import Rating
+
+    helped = [what for what, used in (("the solution", solution), (f"{hints} hint{'s' * (hints != 1)}", hints),
+                                      (f"{failed_before} failed attempt{'s' * (failed_before != 1)}", failed_before))
+              if used]
+    if helped:
+        return int(Rating.HARD), "passed after " + ", ".join(helped)
+    if minutes is not None and minutes <= EASY_SHARE * stated:
+        return int(Rating.EASY), f"first try, no hints, {minutes:.0f} min (under half of the stated {stated} min)"
+    took = f", {minutes:.0f} min" if minutes is not None else ""
+    return int(Rating.GOOD), f"first try, no hints{took}"
+
+
+def review_attempt(conn: sqlite3.Connection, drill: Drill, attempt_id: int, passed: bool, now: datetime,
+                   scheduler=None) -> DrillReview:
+    """What a graded attempt does to the drill's card (call inside the attempt's transaction)."""
+    from tfprep.quiz import KIND_BY_STATE, _SEEDS
+    from tfprep.scheduler import Rating, Scheduler
+
+    scheduler = scheduler or Scheduler(steps=False)
+    name, now_s = drill.name, store.ts(now)
+    row = drill_card(conn, name)
+    since = round_start(conn, name)
+    in_round = conn.execute("SELECT * FROM drill_reviews WHERE card_id = ? AND reviewed_at > ? ORDER BY id",
+                            (name, since or "")).fetchall()  # this round's reviews so far (an Again at most)
+    due = store.parse_ts(row["due"]) if row else None
+    if since is not None and not in_round:  # between rounds: the drill was passed and no round is open
+        if row is not None and row["due"] > now_s:
+            return DrillReview(False, reason=f"not due until {store.local_day(due)}: practice, the schedule is unchanged",
+                               due=due)
+        if needs_fresh_start(conn, name):
+            return DrillReview(False, reason="due, but this is the file you passed with before: run "
+                                             f"`tfprep drill {name} --reset` (or `tfprep drill next`) and write it again "
+                                             "from the starter for the review to count", due=due)
+    if not passed and in_round:
+        return DrillReview(False, reason="failed again in this round: the round's Again is already recorded", due=due)
+    if passed:
+        failed_before = conn.execute("SELECT COUNT(*) FROM drill_attempts WHERE drill = ? AND attempted_at > ?"
+                                     " AND passed = 0 AND id != ?", (name, since or "", attempt_id)).fetchone()[0]
+        hints = len(_events_since(conn, name, ("hint",), since))
+        solution = bool(_events_since(conn, name, ("solution",), since))
+        starts = _events_since(conn, name, FRESH_STARTS, since)
+        minutes = (now - store.parse_ts(starts[-1]["at"])).total_seconds() / 60 if starts else None
+        rating, reason = _rating(failed_before, hints, solution, minutes, stated_minutes(drill))
+    else:
+        rating, reason = int(Rating.AGAIN), "failed"
+    before = scheduler.load(row["fsrs"]) if row else scheduler.new_card(now)
+    seed = _SEEDS.getrandbits(31)
+    after = scheduler.review(before, Rating(rating), now, seed)
+    kind = "new" if row is None else KIND_BY_STATE.get(row["state"], "review")
+    conn.execute("INSERT INTO drill_reviews (card_id, attempt_id, rating, reviewed_at, day, kind, reason, before, after,"
+                 " fuzz_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (name, attempt_id, rating, now_s, store.local_day(now), kind, reason, row["fsrs"] if row else None,
+                  after.to_json(), seed))
+    store.save_card(conn, "drill_cards", name, after, now,
+                    lapse=rating == int(Rating.AGAIN) and row is not None and row["state"] == 2)
+    return DrillReview(True, rating, reason, after.due)
+
+
+def needs_fresh_start(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the drill's last round is closed (passed) with no fresh starter written since."""
+    since = round_start(conn, name)
+    if since is None:
+        return False
+    in_round = conn.execute("SELECT COUNT(*) FROM drill_reviews WHERE card_id = ? AND reviewed_at > ?",
+                            (name, since)).fetchone()[0]
+    return not in_round and not _events_since(conn, name, FRESH_STARTS, since)
+
+
+def schedule(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """Every drill card by name."""
+    return {r["card_id"]: r for r in conn.execute("SELECT * FROM drill_cards")}
+
+
+def next_drill(conn: sqlite3.Connection, now: datetime) -> tuple[str | None, str]:
+    """(drill, why) for `tfprep drill next`: the most overdue drill, else the first drill of the
+    catalog never done whose requirements are installed, else the one due soonest."""
+    cards = schedule(conn)
+    now_s = store.ts(now)
+    due = sorted((r for r in cards.values() if r["due"] <= now_s and exists(r["card_id"])), key=lambda r: r["due"])
+    if due:
+        return due[0]["card_id"], "due for review"
+    for name in available():
+        if name not in cards and missing_capability(load(name)) is None:
+            return name, "next new drill in the catalog"
+    upcoming = sorted((r for r in cards.values() if exists(r["card_id"])), key=lambda r: r["due"])
+    if upcoming:
+        return upcoming[0]["card_id"], f"nothing is due; due soonest ({store.local_day(store.parse_ts(upcoming[0]['due']))})"
+    return None, "every drill here needs torch or triton, which are not installed"
+
+
+def resolve(name: str) -> str:
+    """A drill name, or its number in the `tfprep drill` list (1-based)."""
+    if name.isdigit():
+        names = available()
+        i = int(name)
+        if not 1 <= i <= len(names):
+            raise TfprepError(f"there is no drill number {i}: the list has {len(names)}",
+                              hint="run `tfprep drill` to see the numbers")
+        return names[i - 1]
+    return name
 
 
 def progress(conn: sqlite3.Connection) -> dict[str, dict]:
@@ -219,12 +372,15 @@ def progress(conn: sqlite3.Connection) -> dict[str, dict]:
 
 def listing(conn: sqlite3.Connection) -> list[dict]:
     prog = progress(conn)
+    cards = schedule(conn)
     rows = []
     for name in available():
         d = load(name)
         p = prog.get(name, {"status": "new", "attempts": 0, "best": None, "hints": 0})
+        card = cards.get(name)
         rows.append({"name": name, "tier": d.tier, "title": d.title, "tags": d.tags, "difficulty": d.difficulty,
-                     "status": p["status"], "attempts": p["attempts"], "best": p["best"], "hints": p["hints"]})
+                     "status": p["status"], "attempts": p["attempts"], "best": p["best"], "hints": p["hints"],
+                     "due": card["due"] if card else None, "minutes": stated_minutes(d)})
     return rows
 
 

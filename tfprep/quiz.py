@@ -129,14 +129,8 @@ class QuizSession:
                 (q.id, int(rating), store.ts(now), store.local_day(now), kind, duration_ms,
                  before_json, after.to_json() if after else None, self.id, seed))
             if after is not None:
-                self.conn.execute(
-                    "INSERT INTO cards (card_id, state, due, stability, difficulty, fsrs, first_review, last_review,"
-                    " reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
-                    " ON CONFLICT (card_id) DO UPDATE SET state = excluded.state, due = excluded.due,"
-                    " stability = excluded.stability, difficulty = excluded.difficulty, fsrs = excluded.fsrs,"
-                    " last_review = excluded.last_review, reps = reps + 1, lapses = lapses + excluded.lapses",
-                    (q.id, int(after.state), store.ts(after.due), after.stability, after.difficulty, after.to_json(),
-                     store.ts(now), store.ts(now), int(rating == Rating.AGAIN and row is not None and row["state"] == 2)))
+                store.save_card(self.conn, "cards", q.id, after, now,
+                                lapse=rating == Rating.AGAIN and row is not None and row["state"] == 2)
         self.queue.remove(q)
         requeue = after is not None and after.due - now <= LEARN_AHEAD
         if requeue:

@@ -16,12 +16,15 @@ class Rating(IntEnum):
 
 
 class Scheduler:
-    def __init__(self, desired_retention: float = 0.9, fuzz: bool = True):
+    def __init__(self, desired_retention: float = 0.9, fuzz: bool = True, steps: bool = True):
+        """`steps=False` drops the minute-long learning steps (drills: rewriting an implementation
+        ten minutes later tests nothing), so every rating schedules whole days."""
         if not 0.7 <= desired_retention <= 0.99:
             from tfprep.errors import TfprepError
 
             raise TfprepError(f"desired retention must be between 0.70 and 0.99, got {desired_retention}")
-        self._fsrs = fsrs.Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+        kwargs = {} if steps else {"learning_steps": (), "relearning_steps": ()}
+        self._fsrs = fsrs.Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz, **kwargs)
 
     @staticmethod
     def new_card(now: datetime) -> fsrs.Card:
@@ -38,6 +41,10 @@ class Scheduler:
             random.seed(seed)
         new, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), review_datetime=now)
         return new
+
+    def retrievability(self, card: fsrs.Card, when: datetime) -> float:
+        """FSRS's predicted probability of recalling the card at `when`."""
+        return float(self._fsrs.get_card_retrievability(card, when))
 
     def outcomes(self, card: fsrs.Card, now: datetime, seed: int) -> dict[Rating, fsrs.Card]:
         """The card after each rating, fuzz drawn once (one seed for all four, as Anki shows them)."""

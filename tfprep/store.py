@@ -87,6 +87,50 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE reviews ADD COLUMN fuzz_seed INTEGER
         """,
     ),
+    (
+        # drills on a schedule: one FSRS card per drill, reviewed by graded attempts
+        "0004_drill_schedule",
+        """
+        CREATE TABLE drill_cards (
+            card_id      TEXT PRIMARY KEY,      -- the drill's name
+            state        INTEGER NOT NULL,
+            due          TEXT NOT NULL,
+            stability    REAL,
+            difficulty   REAL,
+            fsrs         TEXT NOT NULL,
+            first_review TEXT NOT NULL,
+            last_review  TEXT NOT NULL,
+            reps         INTEGER NOT NULL DEFAULT 0,
+            lapses       INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX drill_cards_due ON drill_cards (due);
+        CREATE TABLE drill_reviews (
+            id          INTEGER PRIMARY KEY,
+            card_id     TEXT NOT NULL,          -- the drill's name
+            attempt_id  INTEGER,                -- the graded attempt (drill_attempts.id) that is the review
+            rating      INTEGER NOT NULL,
+            reviewed_at TEXT NOT NULL,
+            day         TEXT NOT NULL,
+            kind        TEXT NOT NULL,          -- new | learn | review | relearn
+            reason      TEXT,                   -- why this rating: first try, hints, solution, failures, time
+            before      TEXT,
+            after       TEXT,
+            fuzz_seed   INTEGER
+        );
+        CREATE INDEX drill_reviews_card ON drill_reviews (card_id);
+        CREATE INDEX drill_reviews_day ON drill_reviews (day);
+        """,
+    ),
+    (
+        # the prep plan's dates: its start and the interview date, when set
+        "0005_plan_settings",
+        """
+        CREATE TABLE plan_settings (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 
@@ -304,9 +348,23 @@ def _path_of(conn: sqlite3.Connection) -> Path:
     return Path(row[2]) if row and row[2] else Path("progress.db")
 
 
+def save_card(conn: sqlite3.Connection, table: str, card_id: str, card, now: datetime, lapse: bool) -> None:
+    """Write a card's new FSRS state (`table` is cards or drill_cards), counting the review and
+    a lapse (Again on a card in review)."""
+    conn.execute(
+        f"INSERT INTO {table} (card_id, state, due, stability, difficulty, fsrs, first_review, last_review,"
+        " reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+        " ON CONFLICT (card_id) DO UPDATE SET state = excluded.state, due = excluded.due,"
+        " stability = excluded.stability, difficulty = excluded.difficulty, fsrs = excluded.fsrs,"
+        " last_review = excluded.last_review, reps = reps + 1, lapses = lapses + excluded.lapses",
+        (card_id, int(card.state), ts(card.due), card.stability, card.difficulty, card.to_json(), ts(now), ts(now),
+         int(lapse)))
+
+
 # --- repair ------------------------------------------------------------------------------------
 
-LOG_TABLES = ("reviews", "drill_attempts", "drill_events")  # what the learner did: the log to keep
+LOG_TABLES = ("reviews", "drill_attempts", "drill_events", "drill_reviews", "plan_settings")  # what the learner did: the log to keep
+CARD_TABLES = {"cards": "reviews", "drill_cards": "drill_reviews"}  # each schedule's state and the log it comes from
 
 
 def keep_aside(path: Path, now: datetime, label: str = "damaged") -> Path:
@@ -342,14 +400,14 @@ def _salvage(conn: sqlite3.Connection, table: str, chunk: int = 256) -> tuple[li
     return rows, cols, lost
 
 
-def _cards_from_log(conn: sqlite3.Connection) -> int:
-    """Rebuild the cards table from the review log: each card's state is the `after` of its last
+def _cards_from_log(conn: sqlite3.Connection, cards: str = "cards", log: str = "reviews") -> int:
+    """Rebuild a cards table from its review log: each card's state is the `after` of its last
     scheduled review; reps, lapses and first/last review are counted from the log."""
     from tfprep.scheduler import Scheduler
 
     n = 0
     last: dict[str, sqlite3.Row] = {}
-    for r in conn.execute("SELECT * FROM reviews WHERE after IS NOT NULL ORDER BY reviewed_at, id"):
+    for r in conn.execute(f"SELECT * FROM {log} WHERE after IS NOT NULL ORDER BY reviewed_at, id"):
         last[r["card_id"]] = r
     for card_id, r in last.items():
         try:
@@ -357,9 +415,9 @@ def _cards_from_log(conn: sqlite3.Connection) -> int:
         except Exception:  # noqa: BLE001 - an unreadable state: the card starts again as new
             continue
         first, reps, lapses = conn.execute(
-            "SELECT MIN(reviewed_at), COUNT(*), SUM(rating = 1 AND kind = 'review') FROM reviews"
+            f"SELECT MIN(reviewed_at), COUNT(*), SUM(rating = 1 AND kind = 'review') FROM {log}"
             " WHERE card_id = ? AND after IS NOT NULL", (card_id,)).fetchone()
-        conn.execute("INSERT INTO cards (card_id, state, due, stability, difficulty, fsrs, first_review, last_review,"
+        conn.execute(f"INSERT INTO {cards} (card_id, state, due, stability, difficulty, fsrs, first_review, last_review,"
                      " reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (card_id, int(card.state), ts(card.due), card.stability, card.difficulty, r["after"], first,
                       r["reviewed_at"], reps, lapses or 0))
@@ -417,7 +475,7 @@ def repair(path: Path | None = None, now: datetime | None = None) -> dict:
                         recovered[table] = recovered.get(table, 0) + 1
                     except sqlite3.DatabaseError:
                         lost += 1
-            cards = _cards_from_log(conn)
+            cards = sum(_cards_from_log(conn, c, log) for c, log in CARD_TABLES.items())
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
