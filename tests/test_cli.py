@@ -64,7 +64,7 @@ def test_drill_first_run_then_grade(cli, tfprep_home):
 def test_known_bug_is_named_in_the_report(cli):
     from pathlib import Path
 
-    case = Path(__file__).parent / "drill_cases" / "attention" / "bug_no_scale.py"
+    case = Path(__file__).parents[1] / "drills" / "attention" / "bugs" / "no_scale.py"
     result = cli("drill", "attention", "--file", str(case))
     assert result.exit_code == 1
     assert "classic bug: missing 1/sqrt(d_k) scaling" in result.output

@@ -36,7 +36,12 @@ def explain(report):
 
 
 def case_files(name, prefix):
-    return sorted((CASES / name).glob(f"{prefix}_*.py"))
+    """A drill's cases: tests/drill_cases/NAME/PREFIX_*.py, and for bugs also the shipped bug hunts
+    drills/NAME/bugs/*.py (the classic bugs; refusals and rule breaks stay with the tests)."""
+    found = sorted((CASES / name).glob(f"{prefix}_*.py"))
+    if prefix == "bug" and drills.exists(name):
+        found += list(drills.bugs(drills.load(name)).values())
+    return found
 
 
 def test_catalog_names_unique_and_folders_known():
@@ -95,10 +100,24 @@ def test_starter_fails(name):
 
 
 BUG_CASES = [(n, p) for n in AVAILABLE for p in case_files(n, "bug")]
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_bug_hunts_ship_with_the_drill(name):
+    """Every drill ships at least one bug hunt; no hunt is a refusal; the learner's copy hides the label and comments."""
+    d = drills.load(name)
+    hunts = drills.bugs(d)
+    assert hunts, f"{name} has no drills/{name}/bugs/*.py"
+    for bug, path in hunts.items():
+        label = drills.bug_label(path)
+        assert label and not label.startswith("refused:") and "not a Triton kernel" not in label, (bug, label)
+        text = drills.hunt_source(path)
+        assert "expect-bug" not in text and label not in text and "#" not in text.replace('"#"', ""), bug
+        compile(text, str(path), "exec")  # still valid Python after the comments are gone
 CORRECT_CASES = [(n, p) for n in AVAILABLE for p in case_files(n, "correct")]
 
 
-@pytest.mark.parametrize("name,path", BUG_CASES, ids=[f"{n}/{p.stem}" for n, p in BUG_CASES])
+@pytest.mark.parametrize("name,path", BUG_CASES, ids=[f"{n}/{p.parent.name}/{p.stem}" for n, p in BUG_CASES])
 def test_known_bug_fails_with_its_name(name, path):
     first = path.read_text().splitlines()[0]
     assert first.startswith("# expect-bug: "), "a bug case starts with `# expect-bug: LABEL`"

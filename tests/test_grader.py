@@ -288,7 +288,7 @@ def test_report_prints_text_as_is_and_collapses_identical_failures(tmp_path):
 
 
 def test_report_puts_the_diagnosis_first():
-    bug = Path(__file__).parent / "drill_cases" / "attention" / "bug_no_scale.py"
+    bug = Path(__file__).parents[1] / "drills" / "attention" / "bugs" / "no_scale.py"
     res = run_tfprep("drill", "attention", "--file", str(bug), env={"COLUMNS": "200"})
     assert res.returncode == 1
     out = res.stdout

@@ -81,13 +81,15 @@ def main_callback(
 
 @handled
 def _home(as_json: bool) -> None:
-    from tfprep import banks as banks_mod, home, plan as plan_mod, store
+    from tfprep import banks as banks_mod, config, home, plan as plan_mod, store
 
+    settings = config.load()
     conn = store.connect(write=False)
     all_banks = banks_mod.load_all()
     t = now()
-    data = home.compute(conn, all_banks, t, new_per_day=plan_mod.new_allowance(conn, t, DEFAULT_NEW),
-                        plan_day=plan_mod.today(conn, all_banks, t))
+    new = plan_mod.new_allowance(conn, t, settings["new_per_day"].value)  # as the quiz's default
+    data = home.compute(conn, all_banks, t, new_per_day=new, plan_day=plan_mod.today(conn, all_banks, t),
+                        reviews_per_day=settings["reviews_per_day"].value)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -98,19 +100,19 @@ def _home(as_json: bool) -> None:
 
 # --- quiz -----------------------------------------------------------------------------------
 
-DEFAULT_NEW = 10  # new cards a day when neither --new nor the plan asks for more
+DEFAULT_NEW = 10  # new cards a day when neither --new, config.toml's new_per_day nor the plan asks for more
 
 @app.command()
 @handled
 def quiz(
-    bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing or all."),
+    bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing, all, a bank of yours (TFPREP_HOME/banks), or a bank file (.yaml)."),
     tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only questions with this tag."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many cards."),
-    new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards allowed today (default: 10, or what the plan has due by today if more)."),
+    new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards allowed today (default: new_per_day of `tfprep config`, 10, or what the plan has due by today if more)."),
     cram: bool = typer.Option(False, "--cram", help="Practise any cards without touching the schedule."),
     type_answer: bool = typer.Option(False, "--type", help="Type your answer; tfprep marks the key points it covers."),
     timed: Optional[float] = typer.Option(None, "--timed", min=1, help="Seconds of countdown before the reveal."),
-    retention: float = typer.Option(0.9, "--retention", help="FSRS desired retention (0.70-0.99)."),
+    retention: Optional[float] = typer.Option(None, "--retention", help="FSRS desired retention (0.70-0.99; default: desired_retention of `tfprep config`, 0.9)."),
 ) -> None:
     """Review interview questions as spaced-repetition flashcards (FSRS).
 
@@ -123,11 +125,12 @@ def quiz(
       tfprep quiz --tag attention --type
       tfprep quiz --cram --timed 60
     """
-    from tfprep import banks as banks_mod, console, interactive, quiz as quiz_mod, stats, store
+    from tfprep import banks as banks_mod, config, console, interactive, quiz as quiz_mod, stats, store
     from tfprep.scheduler import Scheduler
 
-    scheduler = Scheduler(retention)
-    all_banks = banks_mod.load_all()
+    settings = config.load()  # flags override it for this run
+    scheduler = Scheduler(settings["desired_retention"].value if retention is None else retention)
+    all_banks, bank = banks_mod.with_file(banks_mod.load_all(), bank)
     questions = banks_mod.select(all_banks, bank, tag)
     conn = store.connect()
     if bank == "all" and tag is None:
@@ -135,15 +138,20 @@ def quiz(
 
         questions = plan.in_plan_order(questions)  # due cards first, then new cards in the plan's order
         if new is None:
-            new = plan.new_allowance(conn, now(), DEFAULT_NEW)
-    new = DEFAULT_NEW if new is None else new
-    queue = quiz_mod.choose(conn, questions, now(), limit=limit, new_per_day=new, cram=cram)
+            new = plan.new_allowance(conn, now(), settings["new_per_day"].value)
+    new = settings["new_per_day"].value if new is None else new
+    reviews_cap = settings["reviews_per_day"].value
+    queue = quiz_mod.choose(conn, questions, now(), limit=limit, new_per_day=new, cram=cram,
+                            reviews_per_day=reviews_cap)
     if not queue:
         due = conn.execute("SELECT MIN(due) FROM cards").fetchone()[0]
+        capped = quiz_mod.review_allowance(conn, now(), reviews_cap) == 0
         console.info("Nothing due right now" + (f"; next card due {console.when(store.parse_ts(due))}." if due else ".")
+                     + (f" Today's {reviews_cap} reviews (reviews_per_day) are done." if capped else "")
                      + " Try --new N for more new cards, or --cram to practise anyway.")
         return
-    session = quiz_mod.QuizSession(conn, scheduler, queue, now, cram=cram)
+    session = quiz_mod.QuizSession(conn, scheduler, queue, now, cram=cram,
+                                   leech_threshold=settings["leech_threshold"].value)
     interrupted = interactive.run(session, type_answers=type_answer, timed=timed)
     console.summary({"seen": session.seen, "ratings": {int(r): n for r, n in session.ratings.items() if n},
                      "next_due": session.next_due(), "streak": stats.streak(conn, now().astimezone().date()),
@@ -203,24 +211,57 @@ def bank_list() -> None:
 @bank_app.command("show")
 @handled
 def bank_show(qid: str = typer.Argument(..., help="The question's id (as `e` shows in the quiz, or in the bank file).")) -> None:
-    """Show one question with its model answer, key points, follow-ups, drills and sources.
+    """Show one question with its model answer, key points, follow-ups, drills and sources, and
+    the card's state: due, reviews, lapses, suspended, buried, leech.
 
     Example:
 
     \b
       tfprep bank show core-qkv-roles
     """
-    from tfprep import banks as banks_mod, console
+    from tfprep import banks as banks_mod, cards, console, store
 
     q = banks_mod.find(banks_mod.load_all(), qid)
     console.question(q, 1, 1)
     console.reveal(q)
+    console.card_status(cards.status(store.connect(write=False), q.id, now()))
+
+
+@bank_app.command("search")
+@handled
+def bank_search(
+    text: list[str] = typer.Argument(..., help="Words to look for; a question must contain every one (in its text, tags or answer)."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many results."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Search every bank (yours in TFPREP_HOME/banks too) by question, answer and tags.
+
+    Case-insensitive; every word must appear somewhere (parts of words count: `cache` finds
+    `KV-cache`). Best first: more of the words in the question text, then in the tags, then in
+    the answer.
+
+    Examples:
+
+    \b
+      tfprep bank search kv cache
+      tfprep bank search rope --limit 5 --json
+    """
+    from tfprep import banks as banks_mod
+
+    words = " ".join(text)
+    rows = banks_mod.search(banks_mod.load_all(), words, limit)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from tfprep import console
+
+    console.search_results(rows, words)
 
 
 @bank_app.command("check")
 @handled
 def bank_check(
-    files: Optional[list[Path]] = typer.Argument(None, help="Bank files to check (default: every shipped bank)."),
+    files: Optional[list[Path]] = typer.Argument(None, help="Bank files to check (default: every shipped bank and yours in TFPREP_HOME/banks)."),
 ) -> None:
     """Validate bank files: YAML, fields, ids unique across banks, difficulty, drill names.
 
@@ -236,15 +277,16 @@ def bank_check(
     from tfprep import banks as banks_mod, console
 
     shipped = banks_mod.bank_files()
+    every = shipped + banks_mod.user_bank_files()
     if files:
         missing = [f for f in files if not f.is_file()]
         if missing:
             raise TfprepError(f"cannot read {missing[0]}: no such file")
         chosen = [f.resolve() for f in files]
-        # ids must stay unique across the shipped banks too
-        paths = [p for p in shipped if p.resolve() not in chosen] + chosen
+        # ids must stay unique across the shipped banks (and the learner's own) too
+        paths = [p for p in every if p.resolve() not in chosen] + chosen
     else:
-        chosen = paths = shipped
+        chosen = paths = every
     banks, found = banks_mod.check(paths)
     found = [p for p in found if Path(p.file).resolve() in {c.resolve() for c in chosen}]
     if found:
@@ -255,13 +297,46 @@ def bank_check(
     if not files:  # the shipped banks: the plan must cover every question and drill
         from tfprep import plan
 
-        gaps = plan.problems({b.name: b for b in banks})
+        gaps = plan.problems({b.name: b for b in banks if b.path in shipped})  # the learner's banks are on no day
         if gaps:
             console.problem_lines(gaps)
             raise typer.Exit(int(ExitStatus.USAGE))
     n = sum(len(b.questions) for b in mine)
     console.info(f"[green]ok[/]: {len(chosen)} file(s), {n} questions, no problems"
                  + ("; the plan covers every question and drill" if not files else ""))
+
+
+@bank_app.command("export")
+@handled
+def bank_export(
+    out: Path = typer.Option(..., "--out", "-o", help="The .apkg file to write (anki), or the folder for one BANK.md per bank (md)."),
+    fmt: str = typer.Option("anki", "--format", "-f", help="anki (a package for Anki, one deck per bank) or md (printable study sheets)."),
+    bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing or all."),
+    force: bool = typer.Option(False, "--force", help="Replace existing files; each old one is kept beside it as a .bak."),
+) -> None:
+    """Export the questions for Anki or as printable Markdown study sheets.
+
+    anki: one deck per bank (tfprep::core25, ...) of notes with the question, the answer (HTML,
+    math for MathJax), key points, follow-ups and sources; tagged with the question's tags and
+    tfprep::BANK. Note ids come from the question ids, so importing a newer export updates the
+    notes instead of duplicating them. Needs genanki: pip install 'tfprep[anki]'.
+
+    md: one BANK.md per bank in the --out folder: every question as a heading with its answer,
+    key points, follow-ups and sources.
+
+    An existing file is only replaced with --force, and then kept beside it under a .bak name.
+
+    Examples:
+
+    \b
+      tfprep bank export --out tfprep.apkg
+      tfprep bank export --bank core25 --out core25.apkg --force
+      tfprep bank export --format md --out study-sheets
+    """
+    from tfprep import banks as banks_mod, console, export
+
+    result = export.export(banks_mod.load_all(), fmt, out, bank=bank, force=force, now=now())
+    console.exported(result)
 
 
 # --- drills ---------------------------------------------------------------------------------
@@ -278,6 +353,8 @@ def drill(
     watch: bool = typer.Option(False, "--watch", "-w", help="Re-grade every time the file is saved (Ctrl-C stops)."),
     as_json: bool = typer.Option(False, "--json", help="Print the grading report as JSON, and nothing else."),
     workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for drill files (default: TFPREP_HOME/workspace; env TFPREP_WORKSPACE)."),
+    bug: Optional[str] = typer.Argument(None, help="With --fix: the bug to hunt (default: a random one not fixed yet)."),
+    fix: bool = typer.Option(False, "--fix", help="Bug hunt: get a solution with one classic bug to find and fix (a random one, or BUG); run again to grade it."),
     play: bool = typer.Option(False, "--play", help="gpt only: once your file passes, train your GPT on text and let it write."),
     seconds: float = typer.Option(60.0, "--seconds", help="With --play: how long to train (1-3600 s)."),
     temperature: float = typer.Option(0.8, "--temperature", help="With --play: sampling temperature (> 0)."),
@@ -296,6 +373,8 @@ def drill(
       tfprep drill attention --hint     reveal the next hint
       tfprep drill attention --file my_attn.py --json
       tfprep drill gpt --play --top-k 10   train your own GPT for a minute, then sample
+      tfprep drill attention --fix      a bug hunt: find and fix the classic bug (again to grade)
+      tfprep drill attention --fix no_scale   hunt that bug
     """
     from tfprep import drills as drills_mod, store
 
@@ -313,6 +392,11 @@ def drill(
         _drill_next(conn, workspace)
         return
     d = drills_mod.load(drills_mod.resolve(name))
+    if bug is not None and not fix:
+        raise TfprepError(f"unexpected extra argument '{bug}'", hint=f"to hunt that bug: tfprep drill {d.name} --fix {bug}")
+    if fix:
+        _bug_hunt(d, conn, bug, workspace, as_json)
+        return
     if play:
         _check_play(d.name, seconds, temperature, top_k)
     target = file or drills_mod.workspace_file(d, workspace)
@@ -363,6 +447,44 @@ def drill(
             console.play_result(played)
         elif play:
             console.info("--play needs a passing GPT: fix the failures above first.")
+    raise typer.Exit(int(ExitStatus.OK if report.passed else ExitStatus.FAILED))
+
+
+def _bug_hunt(d, conn, wanted: Optional[str], workspace: Optional[Path], as_json: bool) -> None:
+    """Start a bug hunt (a named bug, or a random one when none is in progress), or grade the one
+    in progress; the bug is named only once the file passes."""
+    from tfprep import console, drills as drills_mod
+
+    target = drills_mod.hunt_file(d, workspace)
+    current, fixed = drills_mod.hunts(conn, d.name)
+    if wanted is not None or current is None or not target.exists():
+        bug = drills_mod.choose_bug(d, conn, wanted or None)
+        kept = drills_mod.start_hunt(d, bug, target, conn, now())
+        if as_json:
+            typer.echo(json.dumps({"hunt": "started", "drill": d.name, "file": str(target), "kept": str(kept) if kept else None}))
+            return
+        console.plain(f"This implementation of {d.name} has one classic bug; find and fix it.")
+        console.plain(f"File: {target}" + (f" (the old one is kept as {kept})" if kept else ""))
+        console.plain(f"Grade it with: tfprep drill {d.name} --fix")
+        return
+    report = _grade(d, target, live=not as_json)
+    label = drills_mod.bug_label(drills_mod.bugs(d)[current])
+    if not report.passed:
+        drills_mod.hide_diagnosis(report)
+    drills_mod.record_attempt(conn, report, now(), hunt=current)
+    if as_json:
+        data = {**report.to_dict(), "hunt": current, "bug": label if report.passed else None}
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        console.report(report)
+        if report.passed:
+            from tfprep import banks as banks_mod
+
+            related = d.questions or [q.id for b in banks_mod.load_all().values() for q in b.questions
+                                      if d.name in q.drills]
+            console.hunt_solved(label, related[:3], len(fixed | {current}), len(drills_mod.bugs(d)))
+        else:
+            console.info("Not fixed yet: the failing checks above say what is still wrong (the bug is named once it passes).")
     raise typer.Exit(int(ExitStatus.OK if report.passed else ExitStatus.FAILED))
 
 
@@ -453,6 +575,72 @@ def _watch(d, target: Path, conn) -> None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.info("Stopped watching.")
+
+
+# --- interview ------------------------------------------------------------------------------
+
+@app.command()
+@handled
+def interview(
+    minutes: int = typer.Option(45, "--minutes", "-m", help="Length of the round (20-120)."),
+    drill_name: Optional[str] = typer.Option(None, "--drill", help="The drill to do (default: the weakest or most due)."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for the round's drill file (default: TFPREP_HOME/workspace/interview)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON on stdout (the round itself goes to stderr)."),
+) -> None:
+    """A mock interview round: warm-up questions, a drill without hints under a timer, probing questions.
+
+    The shape is shown first and scales with --minutes (45: two warm-ups, a 25-minute drill, two
+    probing questions). Questions are chosen from what is weak or due. Every self-rating and the
+    drill's grade are ordinary reviews; the scorecard is saved and shown by `tfprep stats`.
+    Works from a pipe: answer lines, an empty line, then the rating; Enter (or a file path) submits the drill.
+
+    Examples:
+
+    \b
+      tfprep interview
+      tfprep interview --minutes 30 --drill attention
+    """
+    from tfprep import banks as banks_mod, console, drills as drills_mod, interactive, interview as iv, store
+    from tfprep.scheduler import Scheduler
+
+    iv.shape(minutes)  # validates the length
+    if drill_name is not None:
+        drill_name = drills_mod.load(drills_mod.resolve(drill_name)).name
+    if as_json:
+        console.to_stderr()
+    conn = store.connect()
+    all_banks = banks_mod.load_all()
+    started = now()
+    items = iv.choose(conn, all_banks, started, minutes, drill_name)
+    drill = drills_mod.load(next(i.id for i in items if i.kind == "drill"))
+    missing = drills_mod.missing_capability(drill)
+    if missing:
+        raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,
+                          hint=f"install it with: {missing}")
+    from tfprep import paths as paths_lib
+
+    folder = workspace or (paths_lib.workspace() / "interview")
+
+    def start_drill(item):
+        d = drills_mod.load(item.id)
+        target = folder / f"{d.module}.py"
+        drills_mod.check_workspace(folder)
+        if target.exists():
+            drills_mod.reset(d, target, conn, now())  # a fresh starter; the old file is kept as a backup
+        else:
+            drills_mod.create_workspace_file(d, target)
+            drills_mod.record_event(conn, d.name, "start", now())
+        return d, target
+
+    console.interview_plan(items, minutes)
+    finished, interrupted = interactive.run_interview(conn, Scheduler(), all_banks, items, now, folder, start_drill)
+    card = iv.save(conn, started, minutes, items, finished)
+    if as_json:
+        typer.echo(json.dumps(card, indent=2))
+    else:
+        console.scorecard(card)
+    if interrupted:
+        raise typer.Exit(130)
 
 
 # --- plan -----------------------------------------------------------------------------------

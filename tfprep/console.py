@@ -237,6 +237,17 @@ def stats(data: dict) -> None:
         out.print(m)
     d = data["drills"]
     out.print(f"[bold]Drills[/]: {d['passed']} passed, {d['attempted']} attempted, {d['attempts']} gradings")
+    h = data.get("bug_hunts") or {}
+    if h.get("started"):
+        out.print(f"[bold]Bug hunts[/]: {h['fixed']} fixed, {h['started']} started, {h['attempts']} gradings")
+    iv = data.get("interviews") or {}
+    if iv.get("rounds"):
+        last = iv["last"]
+        rated = [i["rating"] for i in last["items"] if i["rating"]]
+        drill = {True: "drill passed", False: "drill failed", None: "drill not reached"}[last["drill_passed"]]
+        out.print(Text.assemble(("Mock interviews", "bold"), f": {iv['rounds']}; the last on {last['started'][:10]}: "
+                                f"{len(rated)} questions rated {'/'.join(map(str, rated)) or '—'}, {drill}"
+                                + (f"; revisit {', '.join(last['revisit'])}" if last["revisit"] else "")))
 
 
 def bank_list(rows: list[dict]) -> None:
@@ -244,7 +255,51 @@ def bank_list(rows: list[dict]) -> None:
     for col in ("bank", "title", "questions", "new", "due now"):
         t.add_column(col, justify="right" if col in ("questions", "new", "due now") else "left")
     for r in rows:
-        t.add_row(r["bank"], r["title"], str(r["questions"]), str(r["new"]), str(r["due"]))
+        t.add_row(Text(r["bank"]), Text(r["title"]), str(r["questions"]), str(r["new"]), str(r["due"]))
+    out.print(t)
+
+
+def search_results(rows: list[dict], text: str) -> None:
+    """`bank search`: id, bank and question of each match, best first."""
+    if not rows:
+        out.print(Text(f"No question matches {text!r}."))
+        return
+    t = Table(title=Text(f"Questions matching {text!r}"), title_justify="left")
+    t.add_column("id", no_wrap=True)
+    t.add_column("bank", no_wrap=True)
+    t.add_column("question", overflow="fold")
+    for r in rows:
+        t.add_row(Text(r["id"]), Text(r["bank"]), Text(" ".join(r["question"].split())))
+    out.print(t)
+
+
+def card_status(s: dict) -> None:
+    """A card's place in the schedule and its flags (`bank show`)."""
+    flags = []
+    if s["suspended"]:
+        flags.append("suspended")
+    if s["buried_until"]:
+        flags.append(f"buried until {when(s['buried_until'])}")
+    if s["leech"]:
+        flags.append("leech")
+    due = when(s["due"]) if s["due"] else "new (never reviewed)"
+    out.print(Text.assemble(("Card", "bold"), f": {', '.join(flags) or 'active'}; due {due}; "
+                            f"{s['reps']} reviews, {s['lapses']} lapses"))
+
+
+def leech(card_id: str, lapses: int) -> None:
+    from tfprep.cards import LEECH_MESSAGE
+
+    out.print(Text(LEECH_MESSAGE.format(id=card_id, lapses=lapses), style="bold yellow"))
+
+
+def settings_table(rows: list[dict], config_file: str) -> None:
+    """`tfprep config`: each setting, its value, where the value comes from, what is allowed."""
+    t = Table(title=Text(f"Settings ({config_file})"), title_justify="left")
+    for col in ("setting", "value", "from", "allowed"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["key"], Text(str(r["value"])), Text(r["source"]), Text(r["allowed"]))
     out.print(t)
 
 
@@ -295,6 +350,22 @@ def paths_table(rows: list[tuple[str, str]]) -> None:
     out.print(t)
 
 
+def exported(result) -> None:
+    """What `tfprep bank export` wrote (an export.ExportResult), and where replaced files are kept."""
+    banks = ", ".join(f"{name} {n}" for name, n in result.counts.items())
+    if result.format == "anki":
+        out.print(Text.assemble(("Wrote ", "green"), (str(result.written[0]), "bold"),
+                                f": {result.total} notes in {len(result.counts)} deck(s) ({banks})."))
+        out.print(Text("Import it in Anki with File > Import; importing a newer export updates these notes.",
+                       style="dim"))
+    else:
+        out.print(Text.assemble(("Wrote ", "green"), f"{len(result.written)} study sheet(s), {result.total} questions:"))
+        for path in result.written:
+            out.print(Text(f"  {path}"))
+    for old, kept in result.kept:
+        out.print(Text(f"The old {old.name} is kept as {kept}.", style="yellow"))
+
+
 # --- drills ---------------------------------------------------------------------------------
 
 STATUS_STYLE = {"new": "dim", "attempted": "yellow", "passed": "green"}
@@ -318,6 +389,13 @@ def drill_list(rows: list[dict]) -> None:
     out.print(t)
 
 
+def hunt_solved(label: str, questions: list[str], fixed: int, total: int) -> None:
+    out.print(Text.assemble(("Fixed. ", "bold green"), "The bug was: ", (label, "bold"), "."))
+    if questions:
+        out.print(Text("The questions that explain it: " + ", ".join(f"tfprep bank show {q}" for q in questions)))
+    out.print(Text(f"Bug hunts fixed in this drill: {fixed} of {total}."))
+
+
 def drill_review(review) -> None:
     """One line on what the attempt did to the drill's schedule."""
     if review.counted:
@@ -327,14 +405,67 @@ def drill_review(review) -> None:
         out.print(Text(f"Schedule unchanged: {review.reason}.", style="dim"))
 
 
-def statement(drill, path) -> None:
+def statement(drill, path, hints: bool = True) -> None:
     from rich.markdown import Markdown
 
     out.print(Panel(Markdown(drill.statement.strip()), title=Text.assemble((drill.title, "bold"),
                     f" · {drill.name} · {drill.tier}"), title_align="left", border_style="blue"))
     out.print(Text.assemble("Your file: ", (str(path), "bold")))
-    out.print(f"Edit it, then run [bold]tfprep drill {drill.name}[/] to grade it "
-              f"([bold]--hint[/] for a hint, [bold]--watch[/] to re-grade on every save).")
+    if hints:
+        out.print(f"Edit it, then run [bold]tfprep drill {drill.name}[/] to grade it "
+                  f"([bold]--hint[/] for a hint, [bold]--watch[/] to re-grade on every save).")
+
+
+# --- the mock interview -----------------------------------------------------------------------
+
+KIND_LABEL = {"warm-up": "Warm-up question", "drill": "Coding, no hints", "probing": "Probing question"}
+
+
+def to_stderr() -> None:
+    """Send everything but the final JSON to stderr (`--json` runs)."""
+    global out
+    out = Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None, stderr=True)
+
+
+def interview_plan(items, minutes: int) -> None:
+    t = Table(title=f"Mock interview: {minutes} minutes, {len(items)} parts", title_justify="left")
+    for col in ("#", "part", "minutes", "what"):
+        t.add_column(col, justify="right" if col in ("#", "minutes") else "left", overflow="fold")
+    for i, item in enumerate(items, 1):
+        what = item.id if item.kind == "drill" else item.title[:90] + ("…" if len(item.title) > 90 else "")
+        t.add_row(str(i), KIND_LABEL[item.kind], f"{item.minutes:g}", Text(what))
+    out.print(t)
+    out.print("No hints. Questions: answer aloud (press Enter) or type (an empty line ends it), then rate "
+              "yourself honestly against the model answer. Ctrl-C stops; everything so far is saved.")
+
+
+def interview_item(item) -> None:
+    out.print()
+    out.print(Text.assemble((f"{KIND_LABEL[item.kind]}", "bold magenta"), f" · {item.minutes:g} minutes"))
+
+
+def typed_answer(text: str) -> None:
+    out.print(Panel(Text(text), title="Your answer", title_align="left", border_style="cyan"))
+
+
+def scorecard(card: dict) -> None:
+    t = Table(title="Scorecard", title_justify="left")
+    for col in ("#", "part", "result", "time used", "budget"):
+        t.add_column(col, justify="right" if col in ("#", "time used", "budget") else "left", overflow="fold")
+    for i, item in enumerate(card["items"], 1):
+        if item["kind"] == "drill":
+            result = "not reached" if item["passed"] is None else (
+                f"passed {item['checks']}" if item["passed"] else f"failed {item['checks']}"
+                + (f" ({item['bug']})" if item.get("bug") else ""))
+        else:
+            result = f"{item['rating']} {RATING_NAME[item['rating']]}" if item["rating"] else "not reached"
+        used = f"{item['seconds_used'] / 60:.1f} min" if item["seconds_used"] is not None else "—"
+        t.add_row(str(i), Text(f"{KIND_LABEL[item['kind']]}: {item['id']}"), Text(result), used, f"{item['minutes']:g} min")
+    out.print(t)
+    if card["revisit"]:
+        out.print(Text.assemble(("Revisit: ", "bold"), ", ".join(card["revisit"])))
+    if not card["finished"]:
+        out.print(Text("The round was stopped before the end; the scorecard keeps what was done.", style="yellow"))
 
 
 def hints(revealed: list[str], new_index: int, total: int) -> None:

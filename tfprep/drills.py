@@ -197,19 +197,121 @@ def next_hint(drill: Drill, conn: sqlite3.Connection, now: datetime | None = Non
     return used + 1, drill.hints[: used + 1]
 
 
-def record_attempt(conn: sqlite3.Connection, report, now: datetime | None = None) -> "DrillReview":
-    """Store a graded attempt and, in the same transaction, what it does to the drill's schedule."""
+def record_attempt(conn: sqlite3.Connection, report, now: datetime | None = None,
+                   hunt: str | None = None) -> "DrillReview":
+    """Store a graded attempt and, in the same transaction, what it does to the drill's schedule.
+    A bug hunt's attempt (`hunt`: the bug's name) is recorded as such and leaves the schedule alone."""
     import json
 
     now = now or datetime.now(timezone.utc)
     with store.transaction(conn):
         cur = conn.execute(
             "INSERT INTO drill_attempts (drill, attempted_at, day, passed, checks_passed, checks_total,"
-            " duration_s, hints_used, file, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " duration_s, hints_used, file, report, hunt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (report.drill, store.ts(now), store.local_day(now), int(report.passed), report.checks_passed,
              len(report.checks), report.duration_s, hints_used(conn, report.drill), report.file,
-             json.dumps(report.to_dict())))
+             json.dumps(report.to_dict()), hunt))
+        if hunt is not None:
+            return DrillReview(False, reason="a bug hunt: the drill's own schedule is unchanged")
         return review_attempt(conn, load(report.drill), cur.lastrowid, report.passed, now)
+
+
+# --- bug hunts ---------------------------------------------------------------------------------
+#
+# A drill's known-bug cases ship beside it, drills/NAME/bugs/BUG.py, each a complete solution with
+# one classic mistake, its first line `# expect-bug: LABEL` (what the grader names). A hunt writes
+# one into the workspace without that line and without comments (they would give it away), and
+# grades it with the suite, the diagnosis hidden until it passes.
+
+HUNT_BANNER = "# Bug hunt: this implementation has one classic bug. Find it and fix it, then grade it with\n" \
+              "#   tfprep drill {name} --fix\n"
+
+
+def bugs(drill: Drill) -> dict[str, Path]:
+    """The drill's bug files by name (the file stem), in name order."""
+    return {p.stem: p for p in sorted((drill.folder / "bugs").glob("*.py"))}
+
+
+def bug_label(path: Path) -> str:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    return first.removeprefix("# expect-bug:").strip()
+
+
+def hunt_source(path: Path) -> str:
+    """The bug file as the learner gets it: no `# expect-bug:` line, no comments, no runs of blank lines."""
+    import io
+    import re
+    import tokenize
+
+    text = path.read_text(encoding="utf-8")
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type != tokenize.COMMENT]
+    code = tokenize.untokenize(tokens)
+    lines = [line.rstrip() for line in code.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n\n", "\n".join(lines).strip("\n")) + "\n"
+
+
+def hunt_file(drill: Drill, workspace: Path | None = None) -> Path:
+    return (workspace or paths.workspace()) / f"{drill.module}_bug_hunt.py"
+
+
+def hunts(conn: sqlite3.Connection, name: str) -> tuple[str | None, set[str]]:
+    """(the bug of the hunt in progress or None, the bugs fixed so far) for a drill."""
+    last = conn.execute("SELECT detail, at FROM drill_events WHERE drill = ? AND kind = 'hunt' ORDER BY at DESC, id DESC"
+                        " LIMIT 1", (name,)).fetchone()
+    fixed = {r[0] for r in conn.execute("SELECT DISTINCT hunt FROM drill_attempts WHERE drill = ? AND hunt IS NOT NULL"
+                                        " AND passed = 1", (name,))}
+    if last is None:
+        return None, fixed
+    done = conn.execute("SELECT 1 FROM drill_attempts WHERE drill = ? AND hunt = ? AND passed = 1 AND attempted_at > ?",
+                        (name, last["detail"], last["at"])).fetchone()
+    return (None if done else last["detail"]), fixed
+
+
+def choose_bug(drill: Drill, conn: sqlite3.Connection, wanted: str | None = None, rng=None) -> str:
+    """The bug to hunt: the one named, else a random one not fixed yet (any, once all are)."""
+    import random
+
+    available_bugs = bugs(drill)
+    if not available_bugs:
+        raise TfprepError(f"drill '{drill.name}' has no bug hunts")
+    if wanted:
+        if wanted not in available_bugs:
+            raise TfprepError(f"drill '{drill.name}' has no bug hunt '{wanted}'",
+                              hint=did_you_mean(wanted, list(available_bugs)) or
+                              f"its hunts: {', '.join(available_bugs)}")
+        return wanted
+    _, fixed = hunts(conn, drill.name)
+    left = [b for b in available_bugs if b not in fixed] or list(available_bugs)
+    return (rng or random.Random()).choice(left)
+
+
+def start_hunt(drill: Drill, bug: str, target: Path, conn: sqlite3.Connection, now: datetime) -> Path | None:
+    """Write the bug file into the workspace (any file already there kept as a backup); returns the backup."""
+    check_workspace(target.parent)
+    kept = backup(target, now) if target.exists() else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.hunt-{os.getpid()}")
+    tmp.write_text(HUNT_BANNER.format(name=drill.name) + "\n" + hunt_source(bugs(drill)[bug]), encoding="utf-8")
+    os.replace(tmp, target)
+    record_event(conn, drill.name, "hunt", now, bug)
+    return kept
+
+
+def hide_diagnosis(report) -> None:
+    """A hunt's failed report must not name the bug: drop the labels and the sentences naming them."""
+    for c in report.checks:
+        c.bug = None
+        if c.message:
+            c.message = c.message.split("\nLooks like the classic bug:")[0]
+            c.message = c.message.split("\nOn this input it fits several classic bugs")[0]
+
+
+def hunt_stats(conn: sqlite3.Connection) -> dict:
+    started = conn.execute("SELECT COUNT(*) FROM drill_events WHERE kind = 'hunt'").fetchone()[0]
+    fixed = conn.execute("SELECT COUNT(DISTINCT drill || '/' || hunt) FROM drill_attempts WHERE hunt IS NOT NULL"
+                         " AND passed = 1").fetchone()[0]
+    attempts = conn.execute("SELECT COUNT(*) FROM drill_attempts WHERE hunt IS NOT NULL").fetchone()[0]
+    return {"started": started, "fixed": fixed, "attempts": attempts}
 
 
 # --- drills on a schedule (FSRS) ----------------------------------------------------------------
@@ -289,7 +391,7 @@ def review_attempt(conn: sqlite3.Connection, drill: Drill, attempt_id: int, pass
         return DrillReview(False, reason="failed again in this round: the round's Again is already recorded", due=due)
     if passed:
         failed_before = conn.execute("SELECT COUNT(*) FROM drill_attempts WHERE drill = ? AND attempted_at > ?"
-                                     " AND passed = 0 AND id != ?", (name, since or "", attempt_id)).fetchone()[0]
+                                     " AND passed = 0 AND hunt IS NULL AND id != ?", (name, since or "", attempt_id)).fetchone()[0]
         hints = len(_events_since(conn, name, ("hint",), since))
         solution = bool(_events_since(conn, name, ("solution",), since))
         starts = _events_since(conn, name, FRESH_STARTS, since)
@@ -355,11 +457,12 @@ def resolve(name: str) -> str:
 
 
 def progress(conn: sqlite3.Connection) -> dict[str, dict]:
-    """Per drill: attempts, passed, best checks passed/total, hints used."""
+    """Per drill: attempts, passed, best checks passed/total, hints used (bug hunts not counted)."""
     out: dict[str, dict] = {}
     for r in conn.execute(
         "SELECT drill, COUNT(*) AS attempts, MAX(passed) AS passed,"
-        " MAX(CAST(checks_passed AS REAL) / MAX(checks_total, 1)) AS best FROM drill_attempts GROUP BY drill"
+        " MAX(CAST(checks_passed AS REAL) / MAX(checks_total, 1)) AS best FROM drill_attempts"
+        " WHERE hunt IS NULL GROUP BY drill"
     ):
         out[r["drill"]] = {"attempts": r["attempts"], "passed": bool(r["passed"]), "best": r["best"]}
     for r in conn.execute("SELECT drill, COUNT(*) AS n FROM drill_events WHERE kind = 'hint' GROUP BY drill"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tfprep import console, drills
 from tfprep.quiz import QuizSession, coverage, suggest_rating
@@ -42,6 +43,8 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
                     console.info(f"[dim]Undid the rating of {console.esc(undone.id)}; it comes back now.[/]")
                 continue
             session.rate(q, action, duration_ms=int((time.monotonic() - started) * 1000))
+            if session.last_leech is not None:
+                console.leech(q.id, session.last_leech)
     except KeyboardInterrupt:
         console.info("\n[dim]Stopped. Every rating already given is saved.[/]")
         return True
@@ -65,3 +68,79 @@ def _ask_rating(session: QuizSession, q, suggested: Rating | None):
         if key == "u" and session.can_undo:
             return "undo"
         console.info("[yellow]Type 1, 2, 3 or 4 (Again, Hard, Good, Easy), u to undo, q to quit.[/]")
+
+
+# --- the mock interview -------------------------------------------------------------------------
+
+def read_answer(minutes: float) -> str | None:
+    """The learner's answer: lines until an empty line (Enter at once: answered aloud), or the
+    question's time running out. None at end of input."""
+    lines: list[str] = []
+    first = console.ask_timed("Answer aloud or type it (an empty line ends it)", minutes * 60)
+    while first is not None and first.strip():
+        lines.append(first)
+        first = console.ask("... ")
+    if first is None and not lines:
+        return None
+    return "\n".join(lines)
+
+
+def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) -> tuple[bool, bool]:
+    """Drive one round: each question shown, answered, revealed and self-rated (an ordinary FSRS
+    review), the drill written fresh and graded when submitted or when its time is up. Returns
+    (finished, interrupted); the items carry the results."""
+    from tfprep import banks as banks_mod
+    from tfprep.quiz import QuizSession
+
+    def question_item(item) -> bool:
+        q = banks_mod.find(banks, item.id)
+        session = QuizSession(conn, scheduler, [q], clock)
+        console.interview_item(item)
+        console.question(q, 1, 1)
+        started = time.monotonic()
+        answer = read_answer(item.minutes)
+        if answer is None:
+            return False
+        item.seconds_used = round(time.monotonic() - started, 1)
+        if answer.strip():
+            console.typed_answer(answer)
+        console.reveal(q, None, practise=[])
+        action = _ask_rating(session, q, None)
+        if action in ("quit", "undo"):
+            return False
+        session.rate(q, action, duration_ms=int(item.seconds_used * 1000))
+        item.rating = int(action)
+        return True
+
+    def drill_item(item) -> bool:
+        d, target = start_drill(item)
+        console.interview_item(item)
+        console.statement(d, target, hints=False)
+        started = time.monotonic()
+        while True:
+            left = item.minutes * 60 - (time.monotonic() - started)
+            line = console.ask_timed(f"Edit {target}; Enter submits it (or type the path of another file)",
+                                     max(left, 0.01))
+            if line is None:
+                return False
+            chosen = Path(line.strip()).expanduser() if line.strip() else target
+            if chosen.is_file():
+                break
+            console.info(f"[yellow]{console.esc(str(chosen))} is not a file; Enter submits {console.esc(str(target))}.[/]")
+        item.seconds_used = round(time.monotonic() - started, 1)
+        report = drills.grade(d, chosen)
+        drills.record_attempt(conn, report, clock())
+        console.report(report)
+        item.passed, item.checks = report.passed, f"{report.checks_passed}/{len(report.checks)}"
+        item.bug = report.bugs[0] if report.bugs else None
+        return True
+
+    try:
+        for item in items:
+            done = drill_item(item) if item.kind == "drill" else question_item(item)
+            if not done:
+                return False, False
+    except KeyboardInterrupt:
+        console.info("\n[dim]Stopped. What was rated is saved, and so is the scorecard so far.[/]")
+        return False, True
+    return True, False

@@ -135,7 +135,7 @@ def today(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime) -
     from tfprep.quiz import card_rows
 
     seen = card_rows(conn, questions)
-    passed = {r[0] for r in conn.execute("SELECT DISTINCT drill FROM drill_attempts WHERE passed = 1")}
+    passed = {r[0] for r in conn.execute("SELECT DISTINCT drill FROM drill_attempts WHERE passed = 1 AND hunt IS NULL")}
     names = [n for d in steps for n in d.drills if drills.exists(n)]
     return {
         "day": todays[0], "days": todays, "of": ROADMAP_DAYS,
@@ -268,7 +268,7 @@ def overview(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime
     interview = interview_day(conn)
     days = {d.number: d for d in roadmap()}
     seen = card_rows(conn, [qid for d in days.values() for qid in d.questions])
-    passed = {r[0] for r in conn.execute("SELECT DISTINCT drill FROM drill_attempts WHERE passed = 1")}
+    passed = {r[0] for r in conn.execute("SELECT DISTINCT drill FROM drill_attempts WHERE passed = 1 AND hunt IS NULL")}
     out = []
     for day, numbers in calendar(start, interview):
         for n in numbers:

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 
 from tfprep import store
 from tfprep.banks import BankFile
+from tfprep.drills import hunt_stats
+from tfprep.interview import history as interview_history
 
 MATURE_DAYS = 21  # Anki's threshold: a card whose stability reaches 3 weeks counts as mastered
 
@@ -71,7 +73,7 @@ def compute(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime)
     per_tag = {t: mastery(qs) for t, qs in sorted(by_tag.items())}
 
     drills = conn.execute("SELECT COUNT(*), COUNT(DISTINCT drill), COUNT(DISTINCT CASE WHEN passed THEN drill END)"
-                          " FROM drill_attempts").fetchone()
+                          " FROM drill_attempts WHERE hunt IS NULL").fetchone()
     return {
         "now": now.isoformat(),
         "reviews_today": reviews_today,
@@ -84,4 +86,6 @@ def compute(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime)
         "banks": per_bank,
         "tags": per_tag,
         "drills": {"attempts": drills[0], "attempted": drills[1], "passed": drills[2]},
+        "interviews": interview_history(conn),
+        "bug_hunts": hunt_stats(conn),
     }

@@ -131,6 +131,41 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # mock interview rounds: each one's scorecard (its ratings and attempt are ordinary reviews too)
+        "0006_interviews",
+        """
+        CREATE TABLE interviews (
+            id         INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            day        TEXT NOT NULL,
+            minutes    INTEGER NOT NULL,
+            finished   INTEGER NOT NULL,
+            scorecard  TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        # bug hunts: an attempt on a drill's known-bug file names that bug (NULL: an ordinary attempt)
+        "0007_bug_hunts",
+        """
+        ALTER TABLE drill_attempts ADD COLUMN hunt TEXT
+        """,
+    ),
+    (
+        # card management (tfprep.cards): suspended, buried until a time, tagged leech; apart from
+        # the FSRS state and the review log, so a flag never changes a schedule
+        "0008_card_flags",
+        """
+        CREATE TABLE card_flags (
+            card_id      TEXT PRIMARY KEY,      -- the question's id
+            suspended    INTEGER NOT NULL DEFAULT 0,
+            buried_until TEXT,                  -- skipped by the quiz until this time (ts())
+            leech        INTEGER NOT NULL DEFAULT 0,
+            updated_at   TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 
@@ -363,7 +398,8 @@ def save_card(conn: sqlite3.Connection, table: str, card_id: str, card, now: dat
 
 # --- repair ------------------------------------------------------------------------------------
 
-LOG_TABLES = ("reviews", "drill_attempts", "drill_events", "drill_reviews", "plan_settings")  # what the learner did: the log to keep
+LOG_TABLES = ("reviews", "drill_attempts", "drill_events", "drill_reviews", "plan_settings", "interviews",
+              "card_flags")  # what the learner did: the log to keep (card_flags: suspended, buried, leech)
 CARD_TABLES = {"cards": "reviews", "drill_cards": "drill_reviews"}  # each schedule's state and the log it comes from
 
 
