@@ -52,3 +52,13 @@ def test_home_screen_and_plan_are_light():
         heavy, proc = heavy_modules(args)
         assert expect in proc.stdout, proc.stdout + proc.stderr
         assert heavy == []
+
+
+def test_import_tfprep_is_light():
+    """`import tfprep` in a notebook loads no array library and no rich: check/hint/start load
+    tfprep.notebook only when called."""
+    code = ("import sys, tfprep; assert all(callable(f) for f in (tfprep.check, tfprep.hint, tfprep.start)); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'torch', 'triton', 'rich'}), "
+            "'tfprep.notebook' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] False"

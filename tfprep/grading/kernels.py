@@ -114,6 +114,10 @@ for _name in NUMPY_DOORS:
 class _OpLog(TorchDispatchMode):
     """Records the PyTorch operators outside HOST_OPS that the learner's code runs."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # else torch wraps __torch_dispatch__ and its first call imports torch._dynamo (1.5 s)
+
     def __init__(self):
         super().__init__()
         self.seen: list[str] = []

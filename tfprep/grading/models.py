@@ -64,6 +64,10 @@ class _FunctionWatch(TorchFunctionMode):
 
 
 class _KernelWatch(TorchDispatchMode):
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # else torch wraps __torch_dispatch__ and its first call imports torch._dynamo (1.5 s)
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func.overloadpacket.__name__
         if _is_refused(name):
@@ -136,12 +140,13 @@ def as_tensor(got: Any, what: str, shape: tuple | None = None, dtype: torch.dtyp
 
 
 def expect_close(got: Any, expected: torch.Tensor, *, what: str, case: str = "", rtol: float = 1e-4,
-                 atol: float = 1e-5, bugs: Mapping[str, Any] | None = None) -> None:
+                 atol: float = 1e-5, bugs: Mapping[str, Any] | None = None, nan_causes: str | None = None) -> None:
     """`checks.expect_close` on tensors: bug candidates may be tensors or zero-argument callables
     returning tensors (evaluated only on failure)."""
     as_tensor(got, what, tuple(expected.shape), None)
     lazy = {label: (lambda c=c: to_np(c() if callable(c) else c)) for label, c in (bugs or {}).items()}
-    C.expect_close(to_np(got), to_np(expected), what=what, case=case, rtol=rtol, atol=atol, bugs=lazy or None)
+    C.expect_close(to_np(got), to_np(expected), what=what, case=case, rtol=rtol, atol=atol, bugs=lazy or None,
+                   nan_causes=nan_causes)
 
 
 def copy_weights(dst: nn.Module, src: nn.Module, mapping: Mapping[str, str]) -> None:

@@ -1,19 +1,18 @@
-# expect-bug: causal mask off by one: the diagonal is hidden, so query t cannot see token t (query 0 is left with no key at all: NaN with a -inf fill, attention to every token with a finite fill)
+# expect-bug: causal=True ignored: no causal mask applied
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
 class MultiHeadAttention(nn.Module):
-    def __init__(self, d_model, n_heads, causal=False, max_len=1024):
+    def __init__(self, d_model, n_heads, causal=False):
         super().__init__()
         self.n_heads = n_heads
         self.causal = causal
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
-        # hide "the future": but triu with diagonal=0 also hides each token from itself
-        self.register_buffer("future", torch.triu(torch.ones(max_len, max_len, dtype=torch.bool)), persistent=False)
 
     def forward(self, x):
         B, T, C = x.shape
@@ -24,7 +23,8 @@ class MultiHeadAttention(nn.Module):
         v = v.view(B, T, self.n_heads, dh).transpose(1, 2)
         att = q @ k.transpose(-2, -1) / math.sqrt(dh)
         if self.causal:
-            att = att.masked_fill(self.future[:T, :T], float("-inf"))
-        att = att.softmax(dim=-1)
+            future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+            att.masked_fill(future, float("-inf"))  # not in place, and the result is dropped
+        att = F.softmax(att, dim=-1)
         y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
         return self.proj(y)

@@ -18,8 +18,7 @@ class MultiHeadAttention(nn.Module):
         H = self.n_heads
         dh = C // H
         q, k, v = self.qkv(x).chunk(3, dim=-1)
-        # (B, T, C) -> (B, H, T, dh) in one reshape: no transpose
-        q = q.reshape(B, H, T, dh)
+        q = q.reshape(B, H, T, dh)  # (B, T, C) -> (B, H, T, dh) in one reshape: no transpose
         k = k.reshape(B, H, T, dh)
         v = v.reshape(B, H, T, dh)
         att = q @ k.transpose(-2, -1) / math.sqrt(dh)
