@@ -72,6 +72,17 @@ def bank_files(directory: Path | None = None) -> list[Path]:
     return sorted((directory or paths.bank_dir()).glob("*.yaml"))
 
 
+def user_bank_files() -> list[Path]:
+    """The learner's own banks: every *.yaml in TFPREP_HOME/banks (none if there is no folder)."""
+    folder = paths.user_bank_dir()
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
+
+
+def all_bank_files() -> list[Path]:
+    """The shipped banks, then the learner's own."""
+    return bank_files() + user_bank_files()
+
+
 def _drill_catalog() -> set[str]:
     from tfprep import drills  # imported here: only validation needs the drill catalog
 
@@ -415,22 +426,29 @@ def check(files: list[Path]) -> tuple[list[BankFile], list[Problem]]:
     """Validate files together: per-file problems plus ids duplicated across files."""
     catalog = _drill_catalog()
     banks, problems = [], []
-    first: dict[str, str] = {}
+    first: dict[str, str] = {}  # id -> file:line where it is first used
+    names: dict[str, str] = {}  # bank name -> its file
     for path in files:
         bank, found = parse_file(path, catalog)
         problems += found
         banks.append(bank)
+        if bank.name in names or bank.name == "all":
+            where = f"is already used by {names[bank.name]}" if bank.name in names else "is reserved (--bank all)"
+            problems.append(Problem(str(path), 1, f"bank name `{_clip(bank.name)}` {where}: rename the file "
+                                                  "and its `bank:`"))
+        names.setdefault(bank.name, str(path))
         for q in bank.questions:
+            line = bank.id_lines.get(q.id, 0)
             if q.id in first:
-                problems.append(Problem(str(path), bank.id_lines.get(q.id, 0),
-                                        f"id {_show(q.id)} is already used in {first[q.id]}"))
+                problems.append(Problem(str(path), line, f"id {_show(q.id)} is already used in {first[q.id]}"))
             else:
-                first[q.id] = str(path)
+                first[q.id] = f"{path}:{line}"
     return banks, problems
 
 
 def load_all() -> dict[str, BankFile]:
-    """Every shipped bank, validated; raises TfprepError (exit 2) listing problems."""
+    """Every shipped bank and every bank in TFPREP_HOME/banks, validated (ids unique across all
+    of them); raises TfprepError (exit 2) listing problems as file:line."""
     from tfprep import cache
 
     def build() -> dict:
@@ -439,19 +457,73 @@ def load_all() -> dict[str, BankFile]:
             listed = "\n".join(f"  {p}" for p in problems[:20])
             raise TfprepError(f"the question banks have {len(problems)} problem(s):\n{listed}",
                               hint="run `tfprep bank check` for the full list")
-        return {b.name: {"path": str(b.path), "title": b.title, "questions": [asdict(q) for q in b.questions]}
-                for b in banks}
+        return {b.name: {"path": str(b.path), "title": b.title, "questions": [asdict(q) for q in b.questions],
+                         "id_lines": b.id_lines} for b in banks}
 
     def from_raw(raw: dict) -> dict[str, BankFile]:
         return {name: BankFile(name=name, path=Path(b["path"]), title=b["title"],
-                               questions=[Question.from_dict(q) for q in b["questions"]])
+                               questions=[Question.from_dict(q) for q in b["questions"]],
+                               id_lines=dict(b.get("id_lines", {})))
                 for name, b in raw.items()}
 
-    files = bank_files()
+    files = all_bank_files()
     try:
         return from_raw(cache.cached("banks", files, build))
     except (KeyError, TypeError):  # a cache written by another version: build afresh
         return from_raw(build())
+
+
+def with_file(banks: dict[str, BankFile], bank: str) -> tuple[dict[str, BankFile], str]:
+    """What `--bank` names: a bank (or `all`), or a bank file (a path ending in .yaml or .yml, or
+    an existing file), validated like the others and added to `banks`. Returns the banks and the
+    bank's name. Raises TfprepError listing file:line problems, id clashes naming both files."""
+    if bank == "all" or bank in banks:
+        return banks, bank
+    path = Path(bank).expanduser()
+    if not (bank.lower().endswith((".yaml", ".yml")) or path.is_file()):
+        return banks, bank  # not a file: select() says "unknown bank", with a "did you mean"
+    if not path.is_file():
+        raise TfprepError(f"cannot read the bank file {path}: no such file")
+    resolved = path.resolve()
+    for b in banks.values():
+        if b.path.resolve() == resolved:  # one of the loaded banks, given by its path
+            return banks, b.name
+    mine, problems = parse_file(path, _drill_catalog())
+    if mine.name in banks or mine.name == "all":
+        where = f"is already used by {banks[mine.name].path}" if mine.name in banks else "is reserved (--bank all)"
+        problems.append(Problem(str(path), 1, f"bank name `{_clip(mine.name)}` {where}: rename the file and its `bank:`"))
+    used = {q.id: f"{b.path}:{b.id_lines.get(q.id, 0)}" for b in banks.values() for q in b.questions}
+    for q in mine.questions:
+        if q.id in used:
+            problems.append(Problem(str(path), mine.id_lines.get(q.id, 0), f"id {_show(q.id)} is already used in "
+                                                                            f"{used[q.id]}"))
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems[:20])
+        raise TfprepError(f"the bank file {path} has {len(problems)} problem(s):\n{listed}",
+                          hint=f"run `tfprep bank check {path}` for the full list")
+    return {**banks, mine.name: mine}, mine.name
+
+
+def search(banks: dict[str, BankFile], text: str, limit: int | None = None) -> list[dict]:
+    """Questions whose question, tags or answer contain every word of `text` (case-insensitive,
+    substrings: `cache` finds `kv-cache`), best first: most words in the question text, then in
+    the tags, then in the answer, then most occurrences; ties in bank order."""
+    terms = list(dict.fromkeys(text.lower().split()))
+    if not terms:
+        raise TfprepError("give one or more words to search for", hint="tfprep bank search \"kv cache\"")
+    hits = []
+    for order, (b, q) in enumerate((b, q) for b in banks.values() for q in b.questions):
+        fields = (q.question.lower(), " ".join(q.tags).lower(), q.answer.lower())
+        found = [[t in f for t in terms] for f in fields]
+        if not all(any(column) for column in zip(*found)):
+            continue  # every word must be somewhere
+        counts = tuple(sum(row) for row in found)
+        occurrences = sum(f.count(t) for f in fields for t in terms)
+        hits.append(((-counts[0], -counts[1], -counts[2], -occurrences, order), b, q, counts))
+    hits.sort(key=lambda h: h[0])
+    return [{"id": q.id, "bank": b.name, "question": q.question.strip(),
+             "matches": dict(zip(("question", "tags", "answer"), counts))}
+            for _, b, q, counts in hits[:limit]]
 
 
 def select(banks: dict[str, BankFile], bank: str = "all", tag: str | None = None) -> list[Question]:

@@ -35,6 +35,10 @@ bank_app = typer.Typer(help="List, show and validate the question banks.\n\nExam
                             "  tfprep bank show core-qkv-roles\n  tfprep bank check my_bank.yaml", no_args_is_help=True,
                      rich_markup_mode=None)
 app.add_typer(bank_app, name="bank")
+card_app = typer.Typer(help="Keep cards out of the quiz: suspend (until unsuspended) or bury (until tomorrow).\n\n"
+                            "Examples:\n\n\b\n  tfprep card suspend core-qkv-roles\n  tfprep card bury core-qkv-roles\n"
+                            "  tfprep card unsuspend core-qkv-roles", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(card_app, name="card")
 
 
 def now() -> datetime:
@@ -224,7 +228,11 @@ def bank_show(qid: str = typer.Argument(..., help="The question's id (as `e` sho
     q = banks_mod.find(banks_mod.load_all(), qid)
     console.question(q, 1, 1)
     console.reveal(q)
-    console.card_status(cards.status(store.connect(write=False), q.id, now()))
+    try:
+        status = cards.status(store.connect(write=False), q.id, now())
+    except TfprepError:  # an unusable store: the question is still worth showing
+        return
+    console.card_status(status)
 
 
 @bank_app.command("search")
@@ -339,6 +347,69 @@ def bank_export(
     console.exported(result)
 
 
+# --- cards ----------------------------------------------------------------------------------
+
+CARD_ID_HELP = "The question's id (as the quiz shows it, or `tfprep bank search` finds it)."
+
+
+def _card(qid: str):
+    from tfprep import banks as banks_mod, cards, store
+
+    conn = store.connect()
+    return conn, cards.resolve(conn, banks_mod.load_all(), qid)
+
+
+@card_app.command("suspend")
+@handled
+def card_suspend(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
+    """Keep a card out of the quiz until `tfprep card unsuspend ID` (its schedule is kept).
+
+    Example:
+
+    \b
+      tfprep card suspend core-qkv-roles
+    """
+    from tfprep import cards, console
+
+    conn, card_id = _card(qid)
+    cards.suspend(conn, card_id, now())
+    console.plain(f"Suspended {card_id}: the quiz will not show it until `tfprep card unsuspend {card_id}`.")
+
+
+@card_app.command("unsuspend")
+@handled
+def card_unsuspend(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
+    """Bring a suspended (or buried) card back into the quiz; a leech keeps its tag.
+
+    Example:
+
+    \b
+      tfprep card unsuspend core-qkv-roles
+    """
+    from tfprep import cards, console
+
+    conn, card_id = _card(qid)
+    was = cards.unsuspend(conn, card_id, now())
+    console.plain(f"{card_id} is back in the quiz." if was else f"{card_id} was not suspended or buried.")
+
+
+@card_app.command("bury")
+@handled
+def card_bury(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
+    """Skip a card until the next day (local time).
+
+    Example:
+
+    \b
+      tfprep card bury core-qkv-roles
+    """
+    from tfprep import cards, console
+
+    conn, card_id = _card(qid)
+    until = cards.bury(conn, card_id, now())
+    console.plain(f"Buried {card_id} until {console.when(until)}.")
+
+
 # --- drills ---------------------------------------------------------------------------------
 
 @app.command()
@@ -352,7 +423,7 @@ def drill(
     reset: bool = typer.Option(False, "--reset", help="Restore the starter (asks first); every old file is kept as a backup."),
     watch: bool = typer.Option(False, "--watch", "-w", help="Re-grade every time the file is saved (Ctrl-C stops)."),
     as_json: bool = typer.Option(False, "--json", help="Print the grading report as JSON, and nothing else."),
-    workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for drill files (default: TFPREP_HOME/workspace; env TFPREP_WORKSPACE)."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder for drill files (default: env TFPREP_WORKSPACE, else `tfprep config workspace`, else TFPREP_HOME/workspace)."),
     bug: Optional[str] = typer.Argument(None, help="With --fix: the bug to hunt (default: a random one not fixed yet)."),
     fix: bool = typer.Option(False, "--fix", help="Bug hunt: get a solution with one classic bug to find and fix (a random one, or BUG); run again to grade it."),
     play: bool = typer.Option(False, "--play", help="gpt only: once your file passes, train your GPT on text and let it write."),
@@ -785,6 +856,65 @@ def doctor(
         console.findings(findings)
     if any(f["name"] == "progress store" and not f["ok"] for f in findings):
         raise typer.Exit(int(ExitStatus.USAGE))
+
+
+# --- config ---------------------------------------------------------------------------------
+
+@app.command(context_settings={"ignore_unknown_options": True})  # a negative VALUE is a value, not an option
+@handled
+def config(
+    key: Optional[str] = typer.Argument(None, help="The setting to show, or to set with VALUE."),
+    value: Optional[str] = typer.Argument(None, help="Its new value (written to TFPREP_HOME/config.toml)."),
+    unset: Optional[str] = typer.Option(None, "--unset", metavar="KEY", help="Remove a setting from config.toml (back to its default)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON."),
+) -> None:
+    """Settings that stick, kept in TFPREP_HOME/config.toml.
+
+    \b
+      new_per_day        new cards a day, 0-1000 (default 10; the plan may allow more)
+      reviews_per_day    most reviews of cards in review a day, 0-100000 (default 0: no cap)
+      desired_retention  FSRS desired retention, 0.70-0.99 (default 0.9)
+      leech_threshold    lapses that make a card a leech (tagged, suspended), 1-100 (default 8)
+      workspace          folder for drill files (default TFPREP_HOME/workspace)
+
+    Where a value comes from, first to last: a flag, for one run (quiz --new, quiz --retention,
+    drill --workspace); the environment (TFPREP_WORKSPACE, for workspace); config.toml; the
+    default. `tfprep config` shows each value and where it comes from. Other lines and comments
+    in config.toml are kept when a setting is written.
+
+    Examples:
+
+    \b
+      tfprep config
+      tfprep config new_per_day 20
+      tfprep config desired_retention 0.85
+      tfprep config --unset new_per_day
+    """
+    from tfprep import config as config_mod, console
+
+    if unset is not None:
+        if key is not None:
+            raise TfprepError("give either --unset KEY or KEY VALUE, not both")
+        s = config_mod.unset(unset)
+        console.plain(f"Removed {unset} from {config_mod.path()}" + (f"; it is now {s.value} ({s.source})." if s else "."))
+        return
+    if value is not None:
+        s = config_mod.set_value(key, value)
+        console.plain(f"{key} = {s.value} (written to {config_mod.path()})"
+                      + ("" if s.source == config_mod.FILE else f"; {s.source} still overrides it"))
+        return
+    settings = config_mod.load()
+    if key is not None:
+        config_mod.key_of(key)  # an unknown key: exit 2, with a "did you mean"
+        settings = {key: settings[key]}
+    rows = [{"key": s.key, "value": str(s.value) if isinstance(s.value, Path) else s.value, "source": s.source,
+             "allowed": config_mod.KEYS[s.key].allowed()} for s in settings.values()]
+    if as_json:
+        typer.echo(json.dumps({r["key"]: {k: v for k, v in r.items() if k != "key"} for r in rows}, indent=2))
+    elif key is not None:
+        typer.echo(str(rows[0]["value"]))
+    else:
+        console.settings_table(rows, str(config_mod.path()))
 
 
 # --- paths ----------------------------------------------------------------------------------

@@ -24,13 +24,19 @@ def first_run(conn: sqlite3.Connection) -> bool:
 
 
 def compute(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime, new_per_day: int = 10,
-            plan_day: dict | None = None) -> dict:
-    from tfprep import drills, quiz, stats
+            plan_day: dict | None = None, reviews_per_day: int = 0) -> dict:
+    """Counts as the quiz would serve them: suspended and buried cards left out, due cards in
+    review capped by `reviews_per_day` (0: no cap)."""
+    from tfprep import cards, drills, quiz, stats
 
     now_s, end_s = store.ts(now), store.ts(_end_of_day(now))
-    ids = [q.id for b in banks.values() for q in b.questions]
+    hidden = cards.hidden(conn, now)
+    ids = [q.id for b in banks.values() for q in b.questions if q.id not in hidden]
     rows = quiz.card_rows(conn, ids)
-    due_now = sum(r["due"] <= now_s for r in rows.values())
+    due = [r for r in rows.values() if r["due"] <= now_s]
+    left = quiz.review_allowance(conn, now, reviews_per_day)
+    in_review = sum(r["state"] == 2 for r in due)
+    due_now = len(due) - (max(0, in_review - left) if left is not None else 0)
     due_today = sum(now_s < r["due"] <= end_s for r in rows.values())
     unseen = len(ids) - len(rows)
     new_left = max(0, min(unseen, new_per_day - quiz.new_today(conn, store.local_day(now))))

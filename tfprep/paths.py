@@ -24,9 +24,21 @@ def db_path() -> Path:
 
 
 def workspace() -> Path:
-    """Default folder for drill files; TFPREP_WORKSPACE overrides it."""
-    env = os.environ.get("TFPREP_WORKSPACE")
-    return Path(env).expanduser() if env else home() / "workspace"
+    """Default folder for drill files: TFPREP_WORKSPACE, else `workspace` in config.toml, else
+    TFPREP_HOME/workspace (a --workspace flag, where a command has one, comes before all three)."""
+    from tfprep import config
+
+    return Path(config.get("workspace"))
+
+
+def config_path() -> Path:
+    """The learner's settings (tfprep config): TFPREP_HOME/config.toml."""
+    return home() / "config.toml"
+
+
+def user_bank_dir() -> Path:
+    """The learner's own banks: every *.yaml here is a bank like the shipped ones."""
+    return home() / "banks"
 
 
 def cache_dir() -> Path:

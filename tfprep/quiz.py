@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from tfprep import store
+from tfprep import cards, store
 from tfprep.banks import Question
 from tfprep.scheduler import Rating, Scheduler
 
@@ -35,13 +35,30 @@ def card_rows(conn: sqlite3.Connection, ids: list[str]) -> dict[str, sqlite3.Row
     return rows
 
 
+def reviews_today(conn: sqlite3.Connection, day: str) -> int:
+    """Ratings given today to cards in review (what `reviews_per_day` caps)."""
+    return conn.execute("SELECT COUNT(*) FROM reviews WHERE kind = 'review' AND day = ?", (day,)).fetchone()[0]
+
+
+def review_allowance(conn: sqlite3.Connection, now: datetime, reviews_per_day: int) -> int | None:
+    """Cards in review that may still be shown today under the cap; None when there is no cap."""
+    if not reviews_per_day:
+        return None
+    return max(0, reviews_per_day - reviews_today(conn, store.local_day(now)))
+
+
 def choose(conn: sqlite3.Connection, questions: list[Question], now: datetime, *, limit: int | None = None,
-           new_per_day: int = 10, cram: bool = False) -> list[Question]:
+           new_per_day: int = 10, cram: bool = False, reviews_per_day: int = 0) -> list[Question]:
     """Due cards first (most overdue first), then new cards up to today's allowance.
 
-    With `cram`, every selected question is eligible (due ones first, then the rest by due
-    date, then new ones), nothing is limited by the schedule, and nothing will be rescheduled.
+    Suspended cards and cards buried until later are never chosen. With `reviews_per_day`
+    (0: no cap), due cards in review are capped at what is left of it today; cards still in
+    (re)learning are not. With `cram`, every other selected question is eligible (due ones first,
+    then the rest by due date, then new ones), nothing is limited by the schedule, and nothing
+    will be rescheduled.
     """
+    hidden = cards.hidden(conn, now)
+    questions = [q for q in questions if q.id not in hidden]
     rows = card_rows(conn, [q.id for q in questions])
     now_s = store.ts(now)
     seen = sorted((q for q in questions if q.id in rows), key=lambda q: rows[q.id]["due"])
@@ -50,6 +67,11 @@ def choose(conn: sqlite3.Connection, questions: list[Question], now: datetime, *
     if cram:
         picked = due + [q for q in seen if q not in due] + new
     else:
+        left = review_allowance(conn, now, reviews_per_day)
+        if left is not None:
+            in_review = [q for q in due if rows[q.id]["state"] == 2]
+            capped = set(q.id for q in in_review[left:])
+            due = [q for q in due if q.id not in capped]
         allowance = max(0, new_per_day - new_today(conn, store.local_day(now)))
         picked = due + new[:allowance]
     return picked[:limit] if limit is not None else picked
@@ -62,6 +84,14 @@ class _Undo:
     review_id: int
     previous: dict | None  # the cards row before the rating; None if the card was new
     requeued: bool
+    leeched: bool = False  # the rating made the card a leech (tagged and suspended)
+    flags: dict | None = None  # its card_flags row before that
+
+
+def _setting(name: str):
+    from tfprep import config
+
+    return config.get(name)
 
 
 _SEEDS = random.SystemRandom()  # fuzz seeds, apart from the `random` state the fuzz itself reseeds
@@ -82,7 +112,9 @@ class QuizSession:
     queue: list[Question]
     clock: Callable[[], datetime]
     cram: bool = False
+    leech_threshold: int = field(default_factory=lambda: _setting("leech_threshold"))
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    last_leech: int | None = None  # lapses of the card the last rating made a leech, else None
     ratings: Counter = field(default_factory=Counter)
     _undo: list[_Undo] = field(default_factory=list)
     _shown: dict[str, "_Shown"] = field(default_factory=dict)
@@ -128,15 +160,20 @@ class QuizSession:
                 " fuzz_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (q.id, int(rating), store.ts(now), store.local_day(now), kind, duration_ms,
                  before_json, after.to_json() if after else None, self.id, seed))
+            leeched, flags = False, None
             if after is not None:
-                store.save_card(self.conn, "cards", q.id, after, now,
-                                lapse=rating == Rating.AGAIN and row is not None and row["state"] == 2)
+                lapse = rating == Rating.AGAIN and row is not None and row["state"] == 2
+                store.save_card(self.conn, "cards", q.id, after, now, lapse=lapse)
+                if lapse and cards.is_leech_lapse(row["lapses"] + 1, self.leech_threshold):
+                    leeched, flags = True, cards.flag_row(self.conn, q.id)
+                    cards.mark_leech(self.conn, q.id, now)
+        self.last_leech = row["lapses"] + 1 if leeched else None
         self.queue.remove(q)
-        requeue = after is not None and after.due - now <= LEARN_AHEAD
+        requeue = after is not None and after.due - now <= LEARN_AHEAD and not leeched
         if requeue:
             self.queue.append(q)
         self.ratings[rating] += 1
-        self._undo.append(_Undo(q, rating, cur.lastrowid, dict(row) if row else None, requeue))
+        self._undo.append(_Undo(q, rating, cur.lastrowid, dict(row) if row else None, requeue, leeched, flags))
         return after.due if after else None
 
     def undo(self) -> Question | None:
@@ -152,6 +189,8 @@ class QuizSession:
                     cols = ", ".join(u.previous)
                     self.conn.execute(f"INSERT INTO cards ({cols}) VALUES ({', '.join('?' * len(u.previous))})",
                                       list(u.previous.values()))
+                if u.leeched:
+                    cards.restore(self.conn, u.question.id, u.flags)
         if u.requeued:
             # the requeued copy is the last occurrence of this question in the queue
             idx = len(self.queue) - 1 - self.queue[::-1].index(u.question)
