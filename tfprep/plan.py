@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from tfprep import paths, store
 from tfprep.banks import BankFile
@@ -27,12 +28,18 @@ class Day:
 
 
 def roadmap() -> list[Day]:
-    """The roadmap days of drills/plan.yaml, in order."""
+    """The roadmap days of drills/plan.yaml, in order (fresh objects: callers may change them)."""
+    return [Day(number=d.number, title=d.title, read=d.read, questions=list(d.questions), drills=list(d.drills))
+            for d in _roadmap()]
+
+
+@lru_cache(maxsize=1)
+def _roadmap() -> tuple[Day, ...]:
     from tfprep import drills
 
     raw = drills._yaml(paths.drills_dir() / "plan.yaml") or {}
-    return [Day(number=i, title=d["title"], read=d.get("read", ""), questions=list(d.get("questions", [])),
-                drills=list(d.get("drills", []))) for i, d in enumerate(raw.get("days", []), 1)]
+    return tuple(Day(number=i, title=d["title"], read=d.get("read", ""), questions=list(d.get("questions", [])),
+                drills=list(d.get("drills", []))) for i, d in enumerate(raw.get("days", []), 1))
 
 
 def problems(banks: dict[str, BankFile]) -> list[str]:
