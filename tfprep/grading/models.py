@@ -207,7 +207,7 @@ def train(model: nn.Module, batch: Callable[[int], tuple], loss_of: Callable, *,
         loss_value = float("nan")
         for step in range(1, steps + 1):
             loss = loss_of(model, *batch(step))
-            loss_value = float(loss)
+            loss_value = float(loss.detach())
             if not np.isfinite(loss_value):
                 return None, loss_value
             if done(loss_value):
