@@ -193,3 +193,31 @@ def test_bench_smoke_runs_the_whole_table(cli):
         assert row["tflops"]["reference"] > 0 and row["tflops"]["sdpa_flash"] > 0
         # a forward-only kernel has no backward time
         assert (row["tflops"]["yours"] is None) == (row["mode"] == "bwd")
+
+
+def test_gpt_play_trains_the_learners_model_and_samples(tfprep_home):
+    """`tfprep drill gpt --play`: grade, then train the learner's own GPT on the banks' answers and sample."""
+    pytest.importorskip("torch")
+    from conftest import run_tfprep
+
+    solution = Path(__file__).parent / "drill_cases" / "gpt" / "correct_nanogpt.py"
+    proc = run_tfprep("drill", "gpt", "--file", str(solution), "--play", "--seconds", "3", "--top-k", "5", "--json",
+                      timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert data["report"]["passed"] and data["play"]["error"] is None
+    steps = data["play"]["steps"]
+    assert steps and steps[-1]["step"] >= 1 and "val_loss" in steps[-1]
+    start = data["play"]["start"]
+    assert start["vocab"] > 50 and start["params"] > 0  # a character vocabulary of tfprep's own answers
+    sample = data["play"]["sample"]
+    assert sample["text"].startswith("Attention") and len(sample["text"]) == len("Attention") + 400
+
+
+def test_gpt_play_needs_a_passing_model(tfprep_home):
+    pytest.importorskip("torch")
+    from conftest import run_tfprep
+
+    broken = Path(__file__).parents[1] / "drills" / "gpt" / "bugs" / "no_causal_mask.py"
+    proc = run_tfprep("drill", "gpt", "--file", str(broken), "--play", "--seconds", "3", timeout=300)
+    assert proc.returncode == 1 and "--play needs a passing GPT" in " ".join(proc.stdout.split())

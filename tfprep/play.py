@@ -105,14 +105,16 @@ def _train(file: str, corpus: str, seconds: float, temperature: float, top_k: in
         model.train()
         return sum(losses) / len(losses)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=c["lr"], weight_decay=0.0)
+    from tfprep.grading.adam import Adam
+
+    opt = Adam(model.parameters(), lr=c["lr"])
     model.train()
     start = last = time.monotonic()
     step, smooth = 0, None
     while time.monotonic() - start < seconds:
         x, y = batch(train)
         _, loss = model(x, y)
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()

@@ -6,7 +6,7 @@ torch = pytest.importorskip("torch")
 
 @pytest.mark.parametrize("lr,betas,eps", [(1e-2, (0.9, 0.999), 1e-8), (3e-3, (0.8, 0.95), 1e-6)])
 def test_matches_torch_adam(lr, betas, eps):
-    from tfprep.grading.models import Adam
+    from tfprep.grading.adam import Adam
 
     g = torch.Generator().manual_seed(0)
     a = torch.randn(5, 3, generator=g, requires_grad=True)
