@@ -1,5 +1,6 @@
-# expect-bug: cross-attention keys/values taken from the decoder instead of the encoder output (the model ignores src)
-# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the cross-attention gets the decoder stream as keys/values instead of memory
+# expect-bug: teacher forcing shifted twice (the model shifts tgt_in right again, so logits[:, t] never sees tgt_in[:, t])
+# A plausible learner solution (pre-LN, learned positions) with one classic mistake: decode shifts
+# tgt_in right once more (a 0 in front, the last token dropped)
 import math
 
 import torch
@@ -60,7 +61,7 @@ class DecoderBlock(nn.Module):
         h = self.norm1(x)
         x = x + self.self_attn(h, h)
         h = self.norm2(x)
-        x = x + self.cross_attn(h, h)
+        x = x + self.cross_attn(h, memory)
         return x + self.mlp(self.norm3(x))
 
 
@@ -83,6 +84,7 @@ class Seq2Seq(nn.Module):
         return self.enc_norm(x)
 
     def decode(self, tgt_in, memory):
+        tgt_in = torch.cat([torch.zeros_like(tgt_in[:, :1]), tgt_in[:, :-1]], dim=1)  # teacher forcing: shift right
         x = self.tgt_tok(tgt_in) + self.tgt_pos(torch.arange(tgt_in.shape[1]))
         for block in self.decoder:
             x = block(x, memory)

@@ -1,5 +1,6 @@
 # expect-bug: cross-attention masked causally (target position t sees only part of the source)
-# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the cross-attention reuses the causal mask of the decoder's self-attention
+# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the cross-
+# attention reuses the causal mask of the decoder's self-attention
 import math
 
 import torch

@@ -1,5 +1,6 @@
-# expect-bug: decoder not causal (its self-attention lets position t see tgt_in after t)
-# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the decoder's self-attention is built without its causal mask
+# expect-bug: encoder masked causally (an encoder position cannot see later src tokens)
+# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the encoder's
+# self-attention is built with the causal mask
 import math
 
 import torch
@@ -39,7 +40,7 @@ class EncoderBlock(nn.Module):
     def __init__(self, d_model, n_heads):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attn = Attention(d_model, n_heads, causal=False)
+        self.attn = Attention(d_model, n_heads, causal=True)
         self.mlp = MLP(d_model)
 
     def forward(self, x):
@@ -52,7 +53,7 @@ class DecoderBlock(nn.Module):
     def __init__(self, d_model, n_heads):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
-        self.self_attn = Attention(d_model, n_heads, causal=False)
+        self.self_attn = Attention(d_model, n_heads, causal=True)
         self.cross_attn = Attention(d_model, n_heads, causal=False)
         self.mlp = MLP(d_model)
 

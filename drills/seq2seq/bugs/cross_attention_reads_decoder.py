@@ -1,5 +1,6 @@
-# expect-bug: encoder masked causally (an encoder position cannot see later src tokens)
-# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the encoder's self-attention is built with the causal mask
+# expect-bug: cross-attention keys/values taken from the decoder instead of the encoder output (the model ignores src)
+# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the cross-
+# attention gets the decoder stream as keys/values instead of memory
 import math
 
 import torch
@@ -39,7 +40,7 @@ class EncoderBlock(nn.Module):
     def __init__(self, d_model, n_heads):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attn = Attention(d_model, n_heads, causal=True)
+        self.attn = Attention(d_model, n_heads, causal=False)
         self.mlp = MLP(d_model)
 
     def forward(self, x):
@@ -60,7 +61,7 @@ class DecoderBlock(nn.Module):
         h = self.norm1(x)
         x = x + self.self_attn(h, h)
         h = self.norm2(x)
-        x = x + self.cross_attn(h, memory)
+        x = x + self.cross_attn(h, h)
         return x + self.mlp(self.norm3(x))
 
 

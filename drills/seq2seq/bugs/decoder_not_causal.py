@@ -1,5 +1,6 @@
-# expect-bug: teacher forcing shifted twice (the model shifts tgt_in right again, so logits[:, t] never sees tgt_in[:, t])
-# A plausible learner solution (pre-LN, learned positions) with one classic mistake: decode shifts tgt_in right once more (a 0 in front, the last token dropped)
+# expect-bug: decoder not causal (its self-attention lets position t see tgt_in after t)
+# A plausible learner solution (pre-LN, learned positions) with one classic mistake: the decoder's
+# self-attention is built without its causal mask
 import math
 
 import torch
@@ -52,7 +53,7 @@ class DecoderBlock(nn.Module):
     def __init__(self, d_model, n_heads):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
-        self.self_attn = Attention(d_model, n_heads, causal=True)
+        self.self_attn = Attention(d_model, n_heads, causal=False)
         self.cross_attn = Attention(d_model, n_heads, causal=False)
         self.mlp = MLP(d_model)
 
@@ -83,7 +84,6 @@ class Seq2Seq(nn.Module):
         return self.enc_norm(x)
 
     def decode(self, tgt_in, memory):
-        tgt_in = torch.cat([torch.zeros_like(tgt_in[:, :1]), tgt_in[:, :-1]], dim=1)  # teacher forcing: shift right
         x = self.tgt_tok(tgt_in) + self.tgt_pos(torch.arange(tgt_in.shape[1]))
         for block in self.decoder:
             x = block(x, memory)
