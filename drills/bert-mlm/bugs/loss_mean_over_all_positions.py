@@ -1,5 +1,5 @@
-# expect-bug: position embeddings missing (every position looks the same to the model)
-"""A position table declared in __init__ but never added in forward."""
+# expect-bug: masked losses divided by all B*T positions instead of by the number of masked ones
+# The masked mean written as (nll * mask).mean(): it divides by B*T.
 import math
 
 import torch
@@ -45,11 +45,13 @@ class BertMLM(nn.Module):
 
     def forward(self, input_ids, labels=None):
         T = input_ids.shape[1]
-        x = self.tok_emb(input_ids)  # attention will work out the order
+        x = self.tok_emb(input_ids) + self.pos_emb(torch.arange(T, device=input_ids.device))
         for block in self.blocks:
             x = block(x)
         logits = self.head(self.ln_f(x))
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
+            nll = F.cross_entropy(logits.transpose(1, 2), labels.clamp(min=0), reduction="none")  # (B, T)
+            mask = (labels != -100).float()
+            loss = (nll * mask).mean()
         return logits, loss

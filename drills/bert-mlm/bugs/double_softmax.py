@@ -1,5 +1,5 @@
-# expect-bug: causal mask: attention cannot see later tokens (an MLM encoder is bidirectional)
-"""A GPT block reused for BERT with its causal mask left in."""
+# expect-bug: cross-entropy applied to probabilities (softmax taken before F.cross_entropy)
+# Probabilities handed to F.cross_entropy, which applies its own log-softmax.
 import math
 
 import torch
@@ -13,13 +13,11 @@ class Attention(nn.Module):
         self.n_heads = n_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
-        self.register_buffer("tril", torch.tril(torch.ones(max_len, max_len, dtype=torch.bool)))
 
     def forward(self, x):
         B, T, C = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
         att = q @ k.transpose(-2, -1) / math.sqrt(C // self.n_heads)
-        att = att.masked_fill(~self.tril[:T, :T], float("-inf"))
         y = att.softmax(-1) @ v
         return self.out(y.transpose(1, 2).reshape(B, T, C))
 
@@ -53,5 +51,6 @@ class BertMLM(nn.Module):
         logits = self.head(self.ln_f(x))
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
+            probs = logits.softmax(dim=-1)
+            loss = F.cross_entropy(probs.view(-1, probs.size(-1)), labels.view(-1), ignore_index=-100)
         return logits, loss

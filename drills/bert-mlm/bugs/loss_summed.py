@@ -1,5 +1,5 @@
-# expect-bug: logits returned only at the masked positions (forward must return (B, T, V))
-"""The head run on the masked positions alone, to save compute, and those logits returned."""
+# expect-bug: loss summed over the masked positions instead of averaged
+# reduction="sum" over the masked positions.
 import math
 
 import torch
@@ -48,10 +48,8 @@ class BertMLM(nn.Module):
         x = self.tok_emb(input_ids) + self.pos_emb(torch.arange(T, device=input_ids.device))
         for block in self.blocks:
             x = block(x)
-        h = self.ln_f(x)
-        if labels is None:
-            return self.head(h), None
-        keep = labels != -100
-        logits = self.head(h[keep])  # (n_masked, V): only where a prediction is scored
-        loss = F.cross_entropy(logits, labels[keep])
+        logits = self.head(self.ln_f(x))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), reduction="sum")
         return logits, loss

@@ -1,5 +1,5 @@
-# expect-bug: cross-entropy applied to probabilities (softmax taken before F.cross_entropy)
-"""Probabilities handed to F.cross_entropy, which applies its own log-softmax."""
+# expect-bug: loss over every position: the -100 labels are not ignored (replaced by input ids or 0)
+# Labels filled in with the input ids "so that every position trains".
 import math
 
 import torch
@@ -51,6 +51,6 @@ class BertMLM(nn.Module):
         logits = self.head(self.ln_f(x))
         loss = None
         if labels is not None:
-            probs = logits.softmax(dim=-1)
-            loss = F.cross_entropy(probs.view(-1, probs.size(-1)), labels.view(-1), ignore_index=-100)
+            targets = torch.where(labels == -100, input_ids, labels)  # every position gets a target
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
         return logits, loss
