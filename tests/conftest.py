@@ -29,6 +29,16 @@ def tfprep_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def conn(tfprep_home):
+    """The progress store of this test's TFPREP_HOME."""
+    from tfprep import store
+
+    c = store.connect()
+    yield c
+    c.close()
+
+
+@pytest.fixture
 def cli():
     runner = CliRunner()
 

@@ -13,13 +13,6 @@ NAME = "attention"  # difficulty 1: stated time 15 min, Easy under 7.5 min
 # one day, Good two, Easy about a week for a new card).
 
 
-@pytest.fixture
-def conn():
-    c = store.connect()
-    yield c
-    c.close()
-
-
 def attempt(conn, passed, at, name=NAME):
     report = Report(drill=name, file="x.py", passed=passed, checks=[Check("t", "t", passed)])
     return drills.record_attempt(conn, report, at)

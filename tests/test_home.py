@@ -12,13 +12,6 @@ from tfprep.scheduler import Rating, Scheduler
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def conn():
-    c = store.connect()
-    yield c
-    c.close()
-
-
 @pytest.fixture(scope="module")
 def all_banks():
     return banks.load_all()

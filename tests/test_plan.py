@@ -1,23 +1,16 @@
 """The prep plan: the roadmap as data, its calendar, and the forecast to an interview date (fixed clock)."""
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import fsrs
 import pytest
 
-from tfprep import banks, drills, plan, store
+from tfprep import banks, drills, plan
 from tfprep.quiz import QuizSession
 from tfprep.scheduler import Rating, Scheduler
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 TODAY = NOW.astimezone().date()
-
-
-@pytest.fixture
-def conn():
-    c = store.connect()
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")
