@@ -38,7 +38,7 @@ def flash_attention(file: Path | None, *, ns: list[int], ds: list[int], backward
     for module in ("torch", "triton"):
         if importlib.util.find_spec(module) is None:
             raise TfprepError(f"benchmarking kernels needs {module}", ExitStatus.MISSING,
-                              hint=f"install it with: {INSTALL[module]}")
+                              hint=f"install it with: {INSTALL['triton']}   (torch and triton; speed needs a CUDA GPU)")
     with tempfile.TemporaryDirectory(prefix="tfprep-bench-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "tfprep.flashbench", "--json", str(out), "--n", ",".join(map(str, ns)),

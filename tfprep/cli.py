@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from tfprep import __version__
+from tfprep import __version__, complete
 from tfprep.errors import ExitStatus, TfprepError
 
 app = typer.Typer(
@@ -45,8 +45,25 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _json_requested(kwargs: dict) -> bool:
+    """Whether the running command was given --json (its `as_json`, or the option named --json of
+    the current Click context: the home screen's is on the group)."""
+    if kwargs.get("as_json"):
+        return True
+    try:
+        from typer._click.globals import get_current_context  # typer 0.26-0.28 bundle their Click
+    except ImportError:  # pragma: no cover - a typer on the real Click
+        from click import get_current_context
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return False
+    return any("--json" in getattr(p, "opts", ()) and ctx.params.get(p.name) for p in ctx.command.params)
+
+
 def handled(fn):
-    """Turn TfprepError into a message and its exit status; never a traceback for bad input."""
+    """Turn TfprepError into a message and its exit status; never a traceback for bad input.
+    With --json the error is JSON on stdout too, {"error", "hint", "status"}, and nothing else is
+    (the message also goes to stderr, as always)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -55,6 +72,8 @@ def handled(fn):
         except TfprepError as exc:
             from tfprep import console
 
+            if _json_requested(kwargs):
+                typer.echo(json.dumps({"error": exc.message, "hint": exc.hint, "status": int(exc.status)}))
             console.error(exc.message, exc.hint)
             raise typer.Exit(int(exc.status)) from None
         except KeyboardInterrupt:
@@ -109,8 +128,9 @@ DEFAULT_NEW = 10  # new cards a day when neither --new, config.toml's new_per_da
 @app.command()
 @handled
 def quiz(
-    bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing, all, a bank of yours (TFPREP_HOME/banks), or a bank file (.yaml)."),
-    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only questions with this tag."),
+    bank: str = typer.Option("all", "--bank", "-b", help="core25, grill60, probing, all, a bank of yours (TFPREP_HOME/banks), or a bank file (.yaml).",
+                             autocompletion=complete.bank_names),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Only questions with this tag.", autocompletion=complete.tags),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many cards."),
     new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards allowed today (default: new_per_day of `tfprep config`, 10, or what the plan has due by today if more)."),
     cram: bool = typer.Option(False, "--cram", help="Practise any cards without touching the schedule."),
@@ -156,7 +176,8 @@ def quiz(
         return
     session = quiz_mod.QuizSession(conn, scheduler, queue, now, cram=cram,
                                    leech_threshold=settings["leech_threshold"].value)
-    interrupted = interactive.run(session, type_answers=type_answer, timed=timed)
+    where = {q.id: f"{b.path}:{b.id_lines.get(q.id, 0)}" for b in all_banks.values() for q in b.questions}
+    interrupted = interactive.run(session, type_answers=type_answer, timed=timed, where=where)
     console.summary({"seen": session.seen, "ratings": {int(r): n for r, n in session.ratings.items() if n},
                      "next_due": session.next_due(), "streak": stats.streak(conn, now().astimezone().date()),
                      "cram": cram})
@@ -168,24 +189,43 @@ def quiz(
 
 @app.command("stats")
 @handled
-def stats_cmd(as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
-    """Reviews, retention, due forecast, streak, mastery per bank and tag, drills.
+def stats_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="PNG", dir_okay=False,
+                                        help="Also draw the charts into this PNG file (needs matplotlib: "
+                                             "pip install 'tfprep[plot]')."),
+) -> None:
+    """Reviews, retention, due forecast, streak, mastery per bank and tag, drills, with charts.
+
+    The charts: cards due on each of the next 30 days, reviews per day over the last year (a
+    square a day, darker for more), retention per week over the last 26 weeks and drills passed
+    per tier. They fit 80 columns and shade with characters when colour is off (NO_COLOR or a
+    pipe). --plot draws the same four into one PNG; --json has their series too
+    (forecast_30_days, reviews_per_day, retention_by_week, drills_by_tier).
 
     Examples:
 
     \b
       tfprep stats
       tfprep stats --json | jq .retention
+      tfprep stats --plot progress.png
     """
     from tfprep import banks as banks_mod, stats, store
 
+    if plot is not None:
+        from tfprep import plot as plot_mod
+
+        plot_mod.require()  # exit 3 with the install command before any work
     data = stats.compute(store.connect(write=False), banks_mod.load_all(), now())
     if as_json:
         typer.echo(json.dumps(data, indent=2))
-        return
-    from tfprep import console
+    else:
+        from tfprep import console
 
-    console.stats(data)
+        console.stats(data)
+    if plot is not None:
+        written = plot_mod.write(data, plot)
+        typer.echo(f"Charts written to {written}", err=as_json)
 
 
 # --- banks ----------------------------------------------------------------------------------
@@ -214,7 +254,11 @@ def bank_list() -> None:
 
 @bank_app.command("show")
 @handled
-def bank_show(qid: str = typer.Argument(..., help="The question's id (as `e` shows in the quiz, or in the bank file).")) -> None:
+def bank_show(
+    qid: str = typer.Argument(..., help="The question's id (as `e` shows in the quiz, or in the bank file).",
+                              autocompletion=complete.question_ids),
+    as_json: bool = typer.Option(False, "--json", help="Print the question and its card's state as JSON."),
+) -> None:
     """Show one question with its model answer, key points, follow-ups, drills and sources, and
     the card's state: due, reviews, lapses, suspended, buried, leech.
 
@@ -222,10 +266,21 @@ def bank_show(qid: str = typer.Argument(..., help="The question's id (as `e` sho
 
     \b
       tfprep bank show core-qkv-roles
+      tfprep bank show core-qkv-roles --json
     """
     from tfprep import banks as banks_mod, cards, console, store
 
     q = banks_mod.find(banks_mod.load_all(), qid)
+    if as_json:
+        from dataclasses import asdict
+
+        try:
+            status = cards.status(store.connect(write=False), q.id, now())
+            card = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in status.items()}
+        except TfprepError:  # an unusable store: the question is still worth showing
+            card = None
+        typer.echo(json.dumps({**asdict(q), "card": card}, indent=2))
+        return
     console.question(q, 1, 1)
     console.reveal(q)
     try:
@@ -361,7 +416,7 @@ def _card(qid: str):
 
 @card_app.command("suspend")
 @handled
-def card_suspend(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
+def card_suspend(qid: str = typer.Argument(..., help=CARD_ID_HELP, autocompletion=complete.question_ids)) -> None:
     """Keep a card out of the quiz until `tfprep card unsuspend ID` (its schedule is kept).
 
     Example:
@@ -378,7 +433,7 @@ def card_suspend(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
 
 @card_app.command("unsuspend")
 @handled
-def card_unsuspend(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
+def card_unsuspend(qid: str = typer.Argument(..., help=CARD_ID_HELP, autocompletion=complete.question_ids)) -> None:
     """Bring a suspended (or buried) card back into the quiz; a leech keeps its tag.
 
     Example:
@@ -395,7 +450,7 @@ def card_unsuspend(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
 
 @card_app.command("bury")
 @handled
-def card_bury(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
+def card_bury(qid: str = typer.Argument(..., help=CARD_ID_HELP, autocompletion=complete.question_ids)) -> None:
     """Skip a card until the next day (local time).
 
     Example:
@@ -415,7 +470,7 @@ def card_bury(qid: str = typer.Argument(..., help=CARD_ID_HELP)) -> None:
 @app.command()
 @handled
 def drill(
-    name: Optional[str] = typer.Argument(None, help="The drill; omit to list them all."),
+    name: Optional[str] = typer.Argument(None, help="The drill; omit to list them all.", autocompletion=complete.drill_names),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="Grade this file instead of the workspace file."),
     hint: bool = typer.Option(False, "--hint", help="Reveal the next hint (recorded)."),
     solution: bool = typer.Option(False, "--solution", help="Show the reference implementation (recorded)."),
@@ -435,6 +490,10 @@ def drill(
 
     The first run writes the starter file and prints the task; every later run grades your file.
     Exit status: 0 passed, 1 graded and failed, 2 usage error, 3 missing torch/triton/GPU.
+    The list (no NAME) is a table on a terminal; piped, it is one line per drill:
+    NAME<TAB>tier<TAB>status<TAB>due (due: YYYY-MM-DD, or - when not scheduled).
+    --watch on a terminal: the screen is cleared before each grading, the verdict comes first,
+    and the keys h (the next hint) and q (quit) work without Enter.
 
     Examples:
 
@@ -460,7 +519,7 @@ def drill(
             console.drill_list(rows)
         return
     if name == "next":
-        _drill_next(conn, workspace)
+        _drill_next(conn, workspace, as_json)
         return
     d = drills_mod.load(drills_mod.resolve(name))
     if bug is not None and not fix:
@@ -476,31 +535,58 @@ def drill(
     if hint or solution or reset:
         from tfprep import console
 
+        result: dict = {"drill": d.name}  # what --json prints
+        if as_json and not yes and (solution or (reset and target.exists())):
+            raise TfprepError("--json cannot ask for confirmation: add --yes to reset or to show the solution",
+                              hint=f"tfprep drill {d.name} {'--reset' if reset else '--solution'} --yes --json")
         if hint:
             index, revealed = drills_mod.next_hint(d, conn, now())
-            console.hints(revealed, index, len(d.hints))
+            if as_json:
+                result["hint"] = {"revealed_now": index or None, "total": len(d.hints), "hints": revealed}
+            else:
+                console.hints(revealed, index, len(d.hints))
         if reset:
             if target.exists() and not yes and not console.confirm(
                     f"Replace {target} with the starter? Your file is kept as a backup beside it."):
                 console.info("Not reset: your file is unchanged.")
                 return
             backup = drills_mod.reset(d, target, conn, now())
-            console.plain(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
+            if as_json:
+                result["reset"] = {"file": str(target), "kept": str(backup) if backup else None}
+            else:
+                console.plain(f"Restored the starter in {target}" + (f"; your old file is {backup}" if backup else ""))
         if solution:
             if not yes and not console.confirm(f"Show the reference solution of '{name}'? It is recorded in your progress."):
                 console.info("Not shown.")
                 return
             drills_mod.record_event(conn, d.name, "solution", now())
-            console.solution(d.reference.read_text(encoding="utf-8"), d.reference)
+            source = d.reference.read_text(encoding="utf-8")
+            if as_json:
+                result["solution"] = {"path": str(d.reference), "source": source}
+            else:
+                console.solution(source, d.reference)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
         return
     if file is None and not target.exists():
         from tfprep import console
 
         drills_mod.create_workspace_file(d, target)
         drills_mod.record_event(conn, d.name, "start", now())
-        console.statement(d, target)
+        missing = drills_mod.capability_error(d)
+        if as_json:
+            typer.echo(json.dumps({"drill": d.name, "started": True, "file": str(target),
+                                   "missing": missing.message if missing else None,
+                                   "install": missing.hint.removeprefix("install it with: ") if missing else None}))
+        else:
+            console.statement(d, target)
+        if missing:
+            _warn_missing(missing)
         return
     if watch:
+        if as_json:
+            raise TfprepError("--watch re-grades until you stop it, so it cannot print one JSON report",
+                              hint=f"grade once with: tfprep drill {d.name} --json")
         _watch(d, target, conn)
         return
     report = _grade(d, target, live=not as_json)
@@ -564,26 +650,47 @@ def _review_dict(review) -> dict:
             "due": review.due.isoformat() if review.due else None}
 
 
-def _drill_next(conn, workspace: Optional[Path]) -> None:
+def _drill_next(conn, workspace: Optional[Path], as_json: bool = False) -> None:
     """Open the most due drill (a fresh starter if it was passed before; the old file is kept),
     else the next new one in the catalog."""
     from tfprep import console, drills as drills_mod
 
     name, why = drills_mod.next_drill(conn, now())
     if name is None:
-        console.info(f"No drill to open: {why}.")
+        if as_json:
+            typer.echo(json.dumps({"drill": None, "why": why}))
+        else:
+            console.info(f"No drill to open: {why}.")
         return
     d = drills_mod.load(name)
     target = drills_mod.workspace_file(d, workspace)
     drills_mod.check_workspace(target.parent)
-    console.info(f"Next: {name} ({why}).")
+    kept = None
+    if not as_json:
+        console.info(f"Next: {name} ({why}).")
     if not target.exists():
         drills_mod.create_workspace_file(d, target)
         drills_mod.record_event(conn, d.name, "start", now())
     elif drills_mod.needs_fresh_start(conn, name):
         kept = drills_mod.reset(d, target, conn, now())
-        console.plain(f"A fresh starter is in {target}; the file you passed with is kept as {kept}.")
-    console.statement(d, target)
+        if not as_json:
+            console.plain(f"A fresh starter is in {target}; the file you passed with is kept as {kept}.")
+    missing = drills_mod.capability_error(d)
+    if as_json:
+        typer.echo(json.dumps({"drill": name, "why": why, "file": str(target), "kept": str(kept) if kept else None,
+                               "missing": missing.message if missing else None}, indent=2))
+    else:
+        console.statement(d, target)
+    if missing:
+        _warn_missing(missing)
+
+
+def _warn_missing(missing: TfprepError) -> None:
+    """A drill written to the workspace that cannot be graded here yet: say so now, with the fix."""
+    from tfprep import console
+
+    console.missing_warning(f"{missing.message}: your file is ready, but it cannot be graded here (exit "
+                            "status 3) until you install it with:", missing.hint.removeprefix("install it with: "))
 
 
 def _check_play(name: str, seconds: float, temperature: float, top_k: Optional[int]) -> None:
@@ -624,26 +731,39 @@ def _grade(d, target: Path, live: bool):
 
 
 def _watch(d, target: Path, conn) -> None:
-    import time
-
+    """Grade on every save: on a terminal the screen is cleared first and the verdict is the top
+    line; keys h (the next hint, recorded) and q (quit) work without Enter when stdin is a
+    terminal (cbreak mode, restored however the watch ends). From a pipe: Ctrl-C stops."""
     from tfprep import console, drills as drills_mod
+    from tfprep.keys import KeyReader
 
-    console.plain(f"Watching {target}; grading on every save. Ctrl-C stops.")
     last = None
     try:
-        while True:
-            try:
-                stamp = target.stat().st_mtime_ns
-            except OSError:
-                stamp = None
-            if stamp is not None and stamp != last:
-                last = stamp
-                report = _grade(d, target, live=True)
-                review = drills_mod.record_attempt(conn, report, now())
-                console.report(report)
-                console.drill_review(review)
-                console.info("[dim]Waiting for the next save...[/]")
-            time.sleep(0.5)
+        with KeyReader() as keys:
+            if not console.out.is_terminal:  # on a terminal the first grading clears the screen at once
+                console.plain(f"Watching {target}; grading on every save. Ctrl-C stops.")
+            while True:
+                try:
+                    st = target.stat()
+                    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)  # an editor may replace the file
+                except OSError:
+                    stamp = None
+                if stamp is not None and stamp != last:
+                    last = stamp
+                    console.clear_screen()
+                    report = _grade(d, target, live=True)
+                    review = drills_mod.record_attempt(conn, report, now())
+                    console.verdict(report)
+                    console.report(report)
+                    console.drill_review(review)
+                    console.watch_footer(target, keys.live, report.passed)
+                for key in keys.wait(0.5):
+                    if key in "qQ\x04":
+                        console.info("Stopped watching.")
+                        return
+                    if key in "hH":
+                        index, revealed = drills_mod.next_hint(d, conn, now())
+                        console.hints(revealed, index, len(d.hints))
     except KeyboardInterrupt:
         console.info("Stopped watching.")
 
@@ -684,10 +804,9 @@ def interview(
     started = now()
     items = iv.choose(conn, all_banks, started, minutes, drill_name)
     drill = drills_mod.load(next(i.id for i in items if i.kind == "drill"))
-    missing = drills_mod.missing_capability(drill)
+    missing = drills_mod.capability_error(drill)
     if missing:
-        raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,
-                          hint=f"install it with: {missing}")
+        raise missing
     from tfprep import paths as paths_lib
 
     folder = workspace or (paths_lib.workspace() / "interview")
@@ -822,16 +941,28 @@ def doctor(
     repair: bool = typer.Option(False, "--repair", help="Keep a damaged progress store aside and rebuild it from its log."),
     as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
 ) -> None:
-    """What works here (the progress store, torch, triton, a GPU, the grader's sandbox) and how to fix it.
+    """What works here, one line each, and the command that fixes what does not.
+
+    Python, numpy, torch (version, CPU or CUDA build, CUDA available), triton (a tiny kernel run
+    in the CPU interpreter, and on the GPU when there is one), the GPU and its driver, the
+    progress store (integrity, schema, size), the drill workspace, the grader's sandbox and the
+    optional extras. Each status is ok, missing or broken. numpy, torch and triton are checked
+    in child processes with a time limit (TFPREP_DOCTOR_TIMEOUT, default 60 s each), so a broken
+    install is reported, never a crash. --json: a list of {name, status, detail, fix, optional}.
+
+    Exit status: 0 when everything installed works (a missing optional extra or GPU is no
+    failure); 1 when something is broken, or numpy or Python is not right; 2 when the progress
+    store cannot be used.
 
     With --repair, a damaged store is copied aside under a new name (never overwritten) and a
     sound one is rebuilt from whatever of its review log and drill attempts can still be read;
-    card states are replayed from the log. Exit status 2 when the store cannot be used.
+    card states are replayed from the log.
 
     Examples:
 
     \b
       tfprep doctor
+      tfprep doctor --json
       tfprep doctor --repair
     """
     from tfprep import diagnose
@@ -847,15 +978,20 @@ def doctor(
 
             console.repair_result(result)
         return
-    findings = diagnose.findings()
     if as_json:
+        findings = diagnose.findings()
         typer.echo(json.dumps(findings, indent=2))
     else:
         from tfprep import console
 
+        with console.grading_status("Checking numpy, torch and triton in child processes", diagnose.timeout_s()):
+            findings = diagnose.findings()
         console.findings(findings)
-    if any(f["name"] == "progress store" and not f["ok"] for f in findings):
+    failed = diagnose.failures(findings)
+    if any(f["name"] == diagnose.STORE for f in failed):
         raise typer.Exit(int(ExitStatus.USAGE))
+    if failed:
+        raise typer.Exit(int(ExitStatus.FAILED))
 
 
 # --- config ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ RATING_NAME = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 def error(message: str, hint: str | None = None) -> None:
     err.print(Text("error: ", style="bold red") + Text(message))
     if hint:
-        err.print(Text(hint, style="dim"))
+        err.print(Text(hint, style="dim"), soft_wrap=True)  # never broken: a command in it can be copied whole
 
 
 def info(message: str) -> None:
@@ -54,13 +54,25 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
 
     end = time.monotonic() + seconds
     tty = sys.stdout.isatty()
+    first = True
     while True:
         left = end - time.monotonic()
         if left <= 0:
-            out.print("\r[bold yellow]Time's up.[/]" + " " * 20)
+            if tty:
+                status("[bold yellow]Time's up.[/]", done=True)
+            else:
+                out.print("[bold yellow]Time's up.[/]")
             return ""
-        if tty:
-            out.print(f"\r{prompt} [bold]{int(left) + 1:>3}s[/] ", end="")
+        if tty:  # redrawn in place (rich drops a bare "\r"); what is being typed after it stays
+            clock = f"{prompt} [bold]{int(left) + 1:>3}s[/] "
+            if first:
+                status(clock)
+            else:
+                out.file.write("\x1b7\r")  # save the cursor, redraw the line's start, restore
+                out.print(Text.from_markup(clock), end="", no_wrap=True, crop=True)
+                out.file.write("\x1b8")
+                out.file.flush()
+            first = False
         ready, _, _ = select.select([sys.stdin], [], [], min(1.0, left))
         if ready:
             line = sys.stdin.readline()
@@ -70,8 +82,13 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
 
 # --- quiz -----------------------------------------------------------------------------------
 
-def question(q, index: int, total: int, due_info: str = "") -> None:
+def question(q, index: int, total: int, due_info: str = "", counts: dict | None = None) -> None:
+    """The question in a panel; its title: bank, id, difficulty, index/total and, as Anki shows
+    them, the cards left: new, learning, review (`counts`, from QuizSession.counts)."""
     title = Text.assemble((q.bank, "bold"), f" · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}")
+    if counts is not None:
+        title.append("  ")
+        title.append_text(card_counts(counts))
     out.print()
     out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue"))
 
@@ -106,8 +123,64 @@ def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None
 def rating_prompt(previews: dict, suggested: int | None, can_undo: bool) -> str:
     parts = [f"[{RATING_STYLE[int(r)]}]{int(r)} {RATING_NAME[int(r)]}[/] ({iv})" for r, iv in previews.items()]
     extra = "  u undo" if can_undo else ""
-    default = f"  [Enter = {suggested}]" if suggested else ""
-    return "Rate: " + "  ".join(parts) + f"{extra}  q quit{default} > "
+    hint = f"  (suggested: {suggested} {RATING_NAME[suggested]})" if suggested else ""
+    return "Rate: " + "  ".join(parts) + f"{extra}  q quit{hint} > "
+
+
+def card_counts(counts: dict) -> Text:
+    """`3 new · 1 learning · 12 review`, in Anki's colours (blue, red, green)."""
+    return Text.assemble((f"{counts['new']} new", "blue"), " · ", (f"{counts['learning']} learning", "red"), " · ",
+                         (f"{counts['review']} review", "green"))
+
+
+# --- quiz on a terminal: single keys, one status line redrawn in place ----------------------------
+
+REVEAL_KEYS = "[bold]Space[/] reveal · [bold]u[/] undo · [bold]s[/] suspend · [bold]b[/] bury · [bold]e[/] where · [bold]q[/] quit"
+CARD_KEYS = "[bold]u[/] undo · [bold]s[/] suspend · [bold]b[/] bury · [bold]e[/] where · [bold]q[/] quit"
+
+
+def status(markup: str, done: bool = False) -> None:
+    """Redraw the status line in place: carriage return, erase the line, then the text cropped
+    to the width (so it never wraps, and the next redraw covers it all); `done` ends the line."""
+    out.file.write("\r\x1b[2K")
+    out.print(Text.from_markup(markup), end="\n" if done else "", no_wrap=True, overflow="ellipsis", crop=True)
+    out.file.flush()
+
+
+def reveal_status(seconds_left: float | None, note: str = "") -> None:
+    """Before the reveal: the keys, a countdown when timed, and a note (what the last key did)."""
+    clock = f"[bold yellow]{int(seconds_left) + 1:>3}s[/] " if seconds_left is not None else ""
+    status(clock + (f"[yellow]{note}[/] · " if note else "") + REVEAL_KEYS)
+
+
+def rating_status(previews: dict, suggested: int | None, note: str = "") -> None:
+    parts = [f"[{RATING_STYLE[int(r)]}]{int(r)} {RATING_NAME[int(r)]}[/] ({iv})" for r, iv in previews.items()]
+    hint = f" · suggested [bold]{suggested} {RATING_NAME[suggested]}[/]" if suggested else ""
+    first = f"[yellow]{note}[/] · " if note else ""  # what went wrong comes first: the line is cropped
+    status(first + "Rate " + "  ".join(parts) + f"{hint} · {CARD_KEYS}")
+
+
+def rated(rating: int, next_in: str) -> None:
+    status(f"[{RATING_STYLE[rating]}]{rating} {RATING_NAME[rating]}[/] · next {next_in}", done=True)
+
+
+def typing_help(timed: float | None) -> None:
+    limit = f"; {timed:g} seconds" if timed else ""
+    out.print(Text(f"Type your answer{limit}. An empty line (or Ctrl-D) submits it; a line with only u, s, b, e or q "
+                   "undoes, suspends, buries, shows where the card is, or quits.", style="dim"))
+
+
+def card_location(card_id: str, where: str | None) -> None:
+    """`e`: the card's id and the bank file and line it is written at."""
+    out.print(Text.assemble(("Card ", "dim"), (card_id, "bold"), ("  ", ""), (where or "(bank file unknown)", "")))
+
+
+def set_aside(card_id: str, how: str, back=None) -> None:
+    if how == "suspend":
+        out.print(Text(f"Suspended {card_id}: it is not shown again until `tfprep card unsuspend {card_id}` "
+                       "(u undoes it now).", style="yellow"))
+    else:
+        out.print(Text(f"Buried {card_id} until {when(back)} (u undoes it now).", style="yellow"))
 
 
 def summary(data: dict) -> None:
@@ -223,11 +296,20 @@ def stats(data: dict) -> None:
                  ("Cards in the schedule", data["cards_total"])]:
         t.add_row(k, str(v))
     out.print(t)
-    f = Table(title="Due in the next 7 days", title_justify="left")
-    for d in data["due_next_7_days"]:
-        f.add_column(d["day"][5:], justify="right")
-    f.add_row(*[str(d["due"]) for d in data["due_next_7_days"]])
-    out.print(f)
+    width, colour = min(out.width, CHART_WIDTH), not colourless(out)
+    if data.get("forecast_30_days"):
+        _print_chart(forecast_chart(data["forecast_30_days"], width), width)
+    else:  # figures without the 30-day series
+        f = Table(title="Due in the next 7 days", title_justify="left")
+        for d in data["due_next_7_days"]:
+            f.add_column(d["day"][5:], justify="right")
+        f.add_row(*[str(d["due"]) for d in data["due_next_7_days"]])
+        out.print(f)
+    if data.get("reviews_per_day"):
+        _print_chart(heatmap_chart(data["reviews_per_day"], colour, width), width)
+    if data.get("retention_by_week"):
+        _print_chart(retention_chart(data["retention_by_week"], width), width)
+        out.print()
     for title, key in (("Mastery by bank", "banks"), ("Mastery by tag", "tags")):
         m = Table(title=title, title_justify="left")
         for col in ("", "questions", "seen", "mature (≥21d)", "mastery"):
@@ -237,6 +319,8 @@ def stats(data: dict) -> None:
         out.print(m)
     d = data["drills"]
     out.print(f"[bold]Drills[/]: {d['passed']} passed, {d['attempted']} attempted, {d['attempts']} gradings")
+    if data.get("drills_by_tier"):
+        _print_chart(drills_chart(data["drills_by_tier"], width), width, gap=False)
     h = data.get("bug_hunts") or {}
     if h.get("started"):
         out.print(f"[bold]Bug hunts[/]: {h['fixed']} fixed, {h['started']} started, {h['attempts']} gradings")
@@ -248,6 +332,199 @@ def stats(data: dict) -> None:
         out.print(Text.assemble(("Mock interviews", "bold"), f": {iv['rounds']}; the last on {last['started'][:10]}: "
                                 f"{len(rated)} questions rated {'/'.join(map(str, rated)) or '—'}, {drill}"
                                 + (f"; revisit {', '.join(last['revisit'])}" if last["revisit"] else "")))
+
+
+# --- the stats charts: lines of rich Text, CHART_WIDTH columns at most -------------------------
+
+CHART_WIDTH = 80
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+SHADES = "·░▒▓█"  # heatmap levels 0-4 where no colour reaches the reader
+HEAT_COLOURS = ("grey30", "#0e4429", "#006d32", "#26a641", "#39d353")  # GitHub's greens, levels 0-4
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def colourless(console: Console) -> bool:
+    """Whether no colour reaches the reader (NO_COLOR, or not a terminal and colour not forced):
+    the charts then shade with characters alone."""
+    return console.no_color or console.color_system is None
+
+
+def _print_chart(lines: list[Text], width: int, gap: bool = True) -> None:
+    """Print a chart's lines at most `width` wide: titles wrap, chart rows are cropped."""
+    if gap:
+        out.print()
+    for line in lines:
+        if line.no_wrap:
+            out.print(line, width=width, overflow="crop", no_wrap=True)
+        else:
+            out.print(line, width=width)
+
+
+def _bars(heights: list[float | None], rows: int, cell: int, styles: list[str]) -> list[Text]:
+    """A vertical bar chart, top row first: each height (a share of the full height; None: no
+    bar) is a column one character wide drawn in eighths, then cell - 1 spaces. Any height above
+    nothing shows at least one eighth; None shows a dim '·' on the bottom row."""
+    eighths = [None if h is None else max(1, round(h * rows * 8)) for h in heights]
+    lines = []
+    for r in range(rows - 1, -1, -1):
+        line = Text(no_wrap=True)
+        for e, style in zip(eighths, styles):
+            if e is None:
+                line.append("·" if r == 0 else " ", "dim")
+            else:
+                line.append(EIGHTHS[min(8, max(0, e - 8 * r))], style)
+            line.append(" " * (cell - 1))
+        lines.append(line)
+    return lines
+
+
+def _axes(bars: list[Text], top: str, bottom: str, n: int, cell: int, labels: list[tuple[int, str]]) -> list[Text]:
+    """The bars with a y axis (`top` and `bottom` marked) and an x axis with `labels` at columns."""
+    gutter = max(len(top), len(bottom))
+    lines = []
+    for i, row in enumerate(bars):
+        mark = top if i == 0 else bottom if i == len(bars) - 1 else ""
+        line = Text(no_wrap=True)  # dim as a span, not the line's base style: the bars keep theirs
+        line.append(f"{mark:>{gutter}} {'┤' if mark else '│'}", "dim")
+        lines.append(line + row)
+    lines.append(Text(" " * gutter + " └" + "─" * (n * cell), "dim", no_wrap=True))
+    axis = [" "] * (n * cell + 10)
+    for col, label in labels:
+        axis[col * cell:col * cell + len(label)] = label
+    lines.append(Text(" " * (gutter + 2) + "".join(axis).rstrip(), "dim", no_wrap=True))
+    for line in lines:
+        line.rstrip()
+    return lines
+
+
+def forecast_chart(forecast: list[dict], width: int = CHART_WIDTH) -> list[Text]:
+    """Cards due per day, today first (overdue included): one bar a day, 6 rows tall."""
+    counts = [d["due"] for d in forecast]
+    peak, total = max(counts, default=0), sum(counts)
+    head = Text.assemble((f"Due in the next {len(counts)} days", "bold"), f": {total} cards, {counts[0]} of them"
+                         " today (overdue included)")
+    if not peak:
+        return [head, Text("  nothing is scheduled", "dim")]
+    gutter = len(str(peak)) + 2
+    cell = 2 if gutter + 2 * len(counts) <= width else 1
+    counts = counts[:max(1, width - gutter)]
+    bars = _bars([c / peak if c else None for c in counts], 6, cell,
+                 ["yellow" if i == 0 else "cyan" for i in range(len(counts))])
+    labels = [(i, "today" if i == 0 else forecast[i]["day"][5:]) for i in range(0, len(counts), 7)]
+    lines = [head] + _axes(bars, str(peak), "0", len(counts), cell, labels)
+    lines.append(Text("  next 7 days: " + " ".join(str(c) for c in counts[1:8]), "dim"))
+    return lines
+
+
+def heat_scale(counts: list[int]) -> int:
+    """The count that gets the darkest shade: the 90th percentile of the days with reviews, so
+    one marathon day does not wash out the rest of the year."""
+    busy = sorted(n for n in counts if n > 0)
+    return busy[min(len(busy) - 1, len(busy) * 9 // 10)] if busy else 0
+
+
+def heat_level(n: int, scale: int) -> int:
+    """0 for no review, else 1-4: the quarter of `scale` that n reaches (4 at or above it)."""
+    return 0 if n <= 0 else min(4, -(-4 * n // scale))
+
+
+def heatmap_chart(per_day: list[dict], colour: bool, width: int = CHART_WIDTH) -> list[Text]:
+    """GitHub's year of squares: a column per week (Monday to Sunday), a row per weekday, shaded
+    by the day's reviews; month names above. Without colour the shades are characters."""
+    from datetime import date, timedelta
+
+    counts = {d["day"]: d["reviews"] for d in per_day}
+    first, last = date.fromisoformat(per_day[0]["day"]), date.fromisoformat(per_day[-1]["day"])
+    peak = max(counts.values(), default=0)
+    active = sum(1 for n in counts.values() if n)
+    head = Text.assemble(("Reviews per day", "bold"), f", the last year: {sum(counts.values())} on {active} days")
+    if peak:
+        busiest = max(per_day, key=lambda d: d["reviews"])["day"]
+        head.append(f", at most {peak} ({busiest})")
+    scale = heat_scale(list(counts.values()))
+    weeks = max(1, min(53, width - 4))
+    monday = last - timedelta(days=last.weekday())
+    starts = [monday - timedelta(weeks=weeks - 1 - c) for c in range(weeks)]
+
+    def square(level: int) -> tuple[str, str]:
+        return ("■", HEAT_COLOURS[level]) if colour else (SHADES[level], "")
+
+    # a month's name over the column holding its 1st; the first column's month where there is room
+    marks = [(c, (s + timedelta(days=6)).month) for c, s in enumerate(starts)
+             if s.day == 1 or (s + timedelta(days=6)).month != s.month]
+    if not marks or marks[0][0] >= 4:
+        marks.insert(0, (0, starts[0].month))
+    months, free = [" "] * (weeks + 4), 0
+    for c, month in marks:
+        if c >= free:
+            months[c:c + 3] = MONTHS[month - 1]
+            free = c + 4
+    lines = [head, Text("    " + "".join(months).rstrip(), "dim", no_wrap=True)]
+    for weekday in range(7):
+        line = Text(no_wrap=True)
+        line.append(f"{WEEKDAYS[weekday]} ", "dim")
+        for s in starts:
+            day = s + timedelta(days=weekday)
+            if first <= day <= last:
+                line.append(*square(heat_level(counts.get(day.isoformat(), 0), scale)))
+            else:
+                line.append(" ")
+        line.rstrip()
+        lines.append(line)
+    legend = Text(no_wrap=True)
+    legend.append("    less ", "dim")
+    for level in range(5):
+        legend.append(*square(level))
+    legend.append(" more", "dim")
+    lines.append(legend)
+    return lines
+
+
+def retention_chart(per_week: list[dict], width: int = CHART_WIDTH) -> list[Text]:
+    """Each week's retention (review cards rated Hard or better) as a bar, 4 rows from the lowest
+    week's tenth up to 100%; a week without such reviews is a dim '·'."""
+    import math
+
+    values = [w["retention"] for w in per_week]
+    present = [v for v in values if v is not None]
+    reviews = sum(w["reviews"] for w in per_week)
+    head = Text.assemble((f"Retention by week, the last {len(per_week)} weeks", "bold"))
+    if not present:
+        return [head, Text("  no reviews of cards in the review state yet", "dim")]
+    head.append(f": {sum(w['recalled'] for w in per_week) / reviews:.0%} of {reviews} reviews recalled")
+    lo = min(0.9, math.floor(min(present) * 10 + 1e-9) / 10)
+    gutter = 6
+    cell = 2 if gutter + 2 * len(values) <= width else 1
+    values = values[-max(1, width - gutter):]
+    weeks = per_week[-len(values):]
+    bars = _bars([None if v is None else (v - lo) / (1 - lo) for v in values], 4, cell,
+                 ["" if v is None else "green" if v >= 0.9 else "yellow" if v >= 0.8 else "red" for v in values])
+    labels = [(i, weeks[i]["week"][5:]) for i in range(0, len(values), 7)]
+    lines = [head] + _axes(bars, "100%", f"{lo:.0%}", len(values), cell, labels)
+    lines.append(Text("  a bar per week, Monday to Sunday, named by its Monday; · no review that week", "dim"))
+    return lines
+
+
+def drills_chart(by_tier: dict[str, dict], width: int = CHART_WIDTH) -> list[Text]:
+    """A bar per tier, a character per drill (scaled down past `room`): passed, attempted, not yet."""
+    tiers = [(t, v) for t, v in by_tier.items() if v["total"] or v["attempted"]]
+    if not tiers:
+        return []
+    room = max(10, min(40, width - 36))
+    most = max(max(v["total"], v["attempted"]) for _, v in tiers)
+    scale = min(1.0, room / most)
+    lines = [Text.assemble(("  by tier", "bold"), ("  █ passed  ▒ attempted  ░ not yet", "dim"))]
+    for tier, v in tiers:
+        total = max(v["total"], v["attempted"])
+        passed, attempted, n = round(v["passed"] * scale), round(v["attempted"] * scale), round(total * scale)
+        line = Text(f"  {tier:<7}", no_wrap=True)
+        line.append("█" * passed, "green")
+        line.append("▒" * (attempted - passed), "yellow")
+        line.append("░" * (n - attempted), "dim")
+        line.append(" " * (room - n) + f" {v['passed']}/{total} passed, {v['attempted']} attempted")
+        lines.append(line)
+    return lines
 
 
 def bank_list(rows: list[dict]) -> None:
@@ -308,6 +585,13 @@ def warnings(lines: list[str]) -> None:
         err.print(Text.assemble(("warning: ", "yellow"), line), highlight=False)
 
 
+def missing_warning(message: str, command: str) -> None:
+    """A drill written that cannot be graded here yet: what is missing, then the command on a line
+    of its own, never wrapped (so it can be copied whole)."""
+    err.print(Text.assemble(("warning: ", "yellow"), message), highlight=False)
+    err.print(Text(f"  {command}", style="bold"), soft_wrap=True, highlight=False)
+
+
 def problems(found: list, files: list) -> None:
     for p in found:
         err.print(Text.assemble((f"{p.file}:{p.line}", "bold"), f": {p.message}"), highlight=False)
@@ -315,17 +599,28 @@ def problems(found: list, files: list) -> None:
         err.print(f"[red]{len(found)} problem(s)[/] in {len(files)} file(s)")
 
 
+FINDING_STYLE = {"ok": "green", "missing": "yellow", "broken": "bold red"}
+
+
 def findings(rows: list[dict]) -> None:
+    """`tfprep doctor`: one row per capability (status, name, what was found, the fix), then the verdict."""
     t = Table(show_header=False, box=box.SIMPLE)
-    t.add_column(width=2)
-    t.add_column(style="bold")
+    t.add_column(no_wrap=True)
+    t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for f in rows:
         detail = Text(f["detail"])
         if f.get("fix"):
-            detail.append(f"\nfix: {f['fix']}", style="yellow")
-        t.add_row(Text("✓", style="green") if f["ok"] else Text("✗", style="red"), f["name"], detail)
+            detail.append(f"\nfix: {f['fix']}", style="yellow" if f["status"] != "ok" else "dim")
+        t.add_row(Text(f["status"], style=FINDING_STYLE.get(f["status"], "")), f["name"], detail)
     out.print(t)
+    bad = [f for f in rows if f["status"] == "broken" or (f["status"] == "missing" and not f.get("optional"))]
+    if bad:
+        out.print(Text(f"Not working: {', '.join(f['name'] for f in bad)}. Run the fix under each.", style="bold red"))
+    else:
+        skipped = [f["name"] for f in rows if f["status"] == "missing"]
+        out.print(Text("Everything installed works." + (f" Not here (optional): {', '.join(skipped)}." if skipped
+                                                        else ""), style="green"))
 
 
 def repair_result(r: dict) -> None:
@@ -371,21 +666,49 @@ def exported(result) -> None:
 STATUS_STYLE = {"new": "dim", "attempted": "yellow", "passed": "green"}
 
 
-def drill_list(rows: list[dict]) -> None:
-    t = Table(title="Drills (tfprep drill NAME or NUMBER to start one; tfprep drill next)", title_justify="left")
-    for col in ("#", "drill", "tier", "topic", "status", "due", "best", "hints"):
-        t.add_column(col, justify="right" if col in ("#", "best", "hints") else "left")
-    today = datetime.now().astimezone().strftime("%Y-%m-%d")
-    for i, r in enumerate(rows, 1):
-        best = f"{r['best']:.0%}" if r["best"] is not None else "—"
-        due = "—"
-        if r.get("due"):
-            from tfprep import store
+DRILL_COLUMNS = ("#", "drill", "tier", "topic", "status", "due", "best", "hints")
+DROP_WHEN_NARROW = ("topic", "hints", "best", "tier", "due")  # first dropped first; never the name
+TOPIC_MIN = 24  # the topic column is shown only with at least this much room (it wraps)
 
-            day = store.local_day(store.parse_ts(r["due"]))
-            due = Text("now" if day <= today else day, style="bold yellow" if day <= today else "")
-        t.add_row(str(i), Text(r["name"]), r["tier"], Text(r["title"]), Text(r["status"], style=STATUS_STYLE[r["status"]]),
-                  due, best, str(r["hints"]))
+
+def drill_list(rows: list[dict]) -> None:
+    """The drill table on a terminal: every name whole (never wrapped or cut), the other columns
+    dropped, topic first, when the terminal is too narrow. Piped: one plain line per drill,
+    NAME<TAB>tier<TAB>status<TAB>due (YYYY-MM-DD, or - when not scheduled)."""
+    from tfprep import store
+
+    days = [store.local_day(store.parse_ts(r["due"])) if r.get("due") else None for r in rows]
+    if not out.is_terminal:
+        for r, day in zip(rows, days):
+            print(f"{r['name']}\t{r['tier']}\t{r['status']}\t{day or '-'}", file=out.file)
+        return
+    today = datetime.now().astimezone().strftime("%Y-%m-%d")
+    cells = []
+    for i, (r, day) in enumerate(zip(rows, days), 1):
+        due = Text("—") if day is None else Text("now" if day <= today else day,
+                                                 style="bold yellow" if day <= today else "")
+        cells.append({"#": Text(str(i)), "drill": Text(r["name"]), "tier": Text(r["tier"]), "topic": Text(r["title"]),
+                      "status": Text(r["status"], style=STATUS_STYLE[r["status"]]), "due": due,
+                      "best": Text(f"{r['best']:.0%}" if r["best"] is not None else "—"), "hints": Text(str(r["hints"]))})
+    width = {c: max([len(c)] + [row[c].cell_len for row in cells]) for c in DRILL_COLUMNS}
+    shown = list(DRILL_COLUMNS)
+
+    def needed(cols: list[str]) -> int:  # the table's width: cells, one space either side, the borders
+        return sum(TOPIC_MIN if c == "topic" else width[c] for c in cols) + 3 * len(cols) + 1
+
+    for col in DROP_WHEN_NARROW:
+        if needed(shown) <= out.width:
+            break
+        shown.remove(col)
+    t = Table(title="Drills (tfprep drill NAME or NUMBER to start one; tfprep drill next)", title_justify="left")
+    for col in shown:
+        if col == "topic":
+            t.add_column(col, overflow="fold", ratio=1)
+        else:
+            t.add_column(col, justify="right" if col in ("#", "best", "hints") else "left", no_wrap=True,
+                         min_width=width[col] if col == "drill" else None)
+    for row in cells:
+        t.add_row(*(row[c] for c in shown))
     out.print(t)
 
 
@@ -532,6 +855,36 @@ def report(rep, notes: list[str] | None = None) -> None:
         out.print(Text.assemble(("PASSED", "bold green"), f" {rep.checks_passed}/{total} checks in {rep.duration_s:.1f} s"))
     else:
         out.print(Text.assemble(("FAILED", "bold red"), f" {rep.checks_passed}/{total} checks passed ({rep.duration_s:.1f} s)"))
+
+
+# --- watch mode (tfprep drill NAME --watch) ---------------------------------------------------
+
+def clear_screen() -> None:
+    """Clear the terminal before a new grading; nothing at all when stdout is not a terminal."""
+    if out.is_terminal:
+        out.clear()
+
+
+def verdict(rep) -> None:
+    """One line, first on the screen: PASSED or FAILED, the count, and the first diagnosis."""
+    total = len(rep.checks)
+    if rep.passed:
+        out.print(Text.assemble(("PASSED", "bold green"), f" {rep.drill}: {rep.checks_passed}/{total} checks "
+                                f"in {rep.duration_s:.1f} s"))
+        return
+    first = diagnosis_lines(rep)
+    why = f": {first[0].plain}" if first else ""
+    out.print(Text.assemble(("FAILED", "bold red"), f" {rep.drill}: {rep.checks_passed}/{total} checks passed{why}"))
+
+
+def watch_footer(target, keys: bool, passed: bool) -> None:
+    """What to do next in watch mode: the next command after a pass, and the keys."""
+    if passed:
+        out.print(Text.assemble(("Next: ", "bold"), ("tfprep drill next", "bold"),
+                                ("   (this drill is done; " + ("q quits, then run it)" if keys else "Ctrl-C stops, then run it)"),
+                                 "dim")))
+    how = "h: next hint · q: quit" if keys else "Ctrl-C stops"
+    out.print(Text(f"Watching {target}: grading again on every save. {how}", style="dim"))
 
 
 class _Elapsed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -20,10 +21,15 @@ from tfprep.errors import ExitStatus, TfprepError, did_you_mean
 TIERS = ("numpy", "torch", "triton")
 DEFAULT_TIME_LIMIT = 60
 DEFAULT_MEMORY_MB = {"numpy": 2048, "torch": 8192, "triton": 16384}
+# The extras of pyproject.toml, never one machine's wheels: torch alone for the PyTorch drills;
+# torch and triton (and a CUDA GPU for speed) for the Triton drills, whose correctness also
+# runs in Triton's CPU interpreter, for which `pip install triton` next to torch is enough.
 INSTALL = {
+    "numpy": "pip install 'numpy>=1.24'",
     "torch": "pip install 'tfprep[torch]'",
-    "triton": "pip install 'tfprep[gpu]'   (Linux; for the CPU interpreter alone: pip install triton)",
+    "triton": "pip install 'tfprep[gpu]'",
 }
+TRITON_CPU_NOTE = "Triton's CPU interpreter, correctness only; on a Linux machine with a CUDA GPU: pip install 'tfprep[gpu]'"
 
 CRASH_HINT = {"triton": "In a Triton kernel that is usually a load or store outside its tensor: check the mask= "
                         "of every tl.load and tl.store (rows and keys past N, lanes past the end of a row)."}
@@ -489,14 +495,42 @@ def listing(conn: sqlite3.Connection) -> list[dict]:
 
 # --- grading --------------------------------------------------------------------------------
 
-def missing_capability(drill: Drill) -> str | None:
-    """The install command for the first missing requirement, or None."""
+def missing_requirements(drill: Drill) -> list[str]:
+    """The drill's requirements (numpy, torch, triton) that are not installed; nothing is imported."""
     import importlib.util
 
-    for req in drill.requires:
-        if req in INSTALL and importlib.util.find_spec(req) is None:
-            return INSTALL[req]
-    return None
+    return [req for req in drill.requires if req in INSTALL and importlib.util.find_spec(req) is None]
+
+
+def install_command(missing: list[str], gpu: bool | None = None) -> str | None:
+    """The one command that installs what is missing: the torch extra for torch alone; for triton,
+    the gpu extra on a machine with a GPU, else triton itself (next to torch) for the CPU interpreter."""
+    if not missing:
+        return None
+    if "triton" in missing:
+        if not sys.platform.startswith("linux"):
+            return f"{INSTALL['triton']}   (Triton runs on Linux only: use a Linux machine, or WSL on Windows)"
+        if gpu_present() if gpu is None else gpu:
+            return INSTALL["triton"]
+        extra = "'tfprep[torch]' triton" if "torch" in missing else "triton"
+        return f"pip install {extra}   ({TRITON_CPU_NOTE})"
+    if "torch" in missing:
+        return INSTALL["torch"]
+    return INSTALL[missing[0]]
+
+
+def missing_capability(drill: Drill) -> str | None:
+    """The install command for what the drill needs and is not installed, or None."""
+    return install_command(missing_requirements(drill))
+
+
+def capability_error(drill: Drill) -> TfprepError | None:
+    """The exit-3 error for a drill whose requirements are not installed, or None."""
+    missing = missing_requirements(drill)
+    if not missing:
+        return None
+    return TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)} ({', '.join(missing)} not installed)",
+                       ExitStatus.MISSING, hint=f"install it with: {install_command(missing)}")
 
 
 def check_source(file: Path) -> None:
@@ -532,10 +566,9 @@ def grade(drill: Drill, file: Path):
     from tfprep.grading.runner import run_suite
 
     check_source(file)
-    install = missing_capability(drill)
-    if install:
-        raise TfprepError(f"drill '{drill.name}' needs {', '.join(drill.requires)}", ExitStatus.MISSING,
-                          hint=f"install it with: {install}")
+    missing = capability_error(drill)
+    if missing:
+        raise missing
     return run_suite(drill.suite, file, drill=drill.name, time_limit=drill.time_limit, memory_mb=memory_cap(drill),
                      crash_hint=CRASH_HINT.get(drill.tier), tier=drill.tier)
 
