@@ -206,33 +206,34 @@ Your progress lives in {home} (set TFPREP_HOME to move it)."""
 
 
 def home(data: dict, next_card_in: str | None, home_dir: str) -> None:
-    """The daily screen: what is due, today's plan step, the streak and the one command to run."""
+    """The daily screen: what is due, today's plan step, the streak and the one command to run.
+    Plain lines of Text (no Table or Panel: this screen is part of every start-up's budget)."""
     if data["first_run"]:
-        out.print(Panel(Text(WELCOME.format(home=home_dir)), title="tfprep", title_align="left", border_style="blue"))
-    t = Table(show_header=False, box=None, pad_edge=False, title=Text.assemble(
-        ("Today", "bold"), f" · streak {data['streak_days']} day{'s' * (data['streak_days'] != 1)}"),
-        title_justify="left")
-    t.add_column(style="bold")
-    t.add_column()
+        out.print(Text(WELCOME.format(home=home_dir)))
+        out.print()
+    rows = []
     later = f"{data['cards_due_later_today']}" + (f" (then next {next_card_in})" if next_card_in else "")
-    t.add_row("Cards due now", str(data["cards_due_now"]))
-    t.add_row("Due later today", later)
-    t.add_row("New cards left today", str(data["new_cards_today"]))
-    t.add_row("Drills due", Text(", ".join(data["drills_due"]) or "none"))
+    rows += [("Cards due now", str(data["cards_due_now"])), ("Due later today", later),
+             ("New cards left today", str(data["new_cards_today"])),
+             ("Drills due", ", ".join(data["drills_due"]) or "none")]
     if data["drills_due_later_today"]:
-        t.add_row("Drills due later today", Text(", ".join(data["drills_due_later_today"])))
+        rows.append(("Drills due later today", ", ".join(data["drills_due_later_today"])))
     plan = data.get("plan")
     if plan:
         days = plan["days"]
         which = f"day {days[0]}" if len(days) == 1 else f"days {days[0]}-{days[-1]}"
-        t.add_row("Plan", Text(f"{which} of {plan['of']}: {plan['title']}"
-                               + (f" (interview {plan['interview']})" if plan.get("interview") else "")))
+        rows.append(("Plan", f"{which} of {plan['of']}: {plan['title']}"
+                             + (f" (interview {plan['interview']})" if plan.get("interview") else "")))
         if plan.get("read"):
-            t.add_row("Read", Text(plan["read"]))
-        t.add_row("Plan's cards", f"{len(plan['questions'])} today, {plan['new_cards']} not seen yet")
+            rows.append(("Read", plan["read"]))
+        rows.append(("Plan's cards", f"{len(plan['questions'])} today, {plan['new_cards']} not seen yet"))
         if plan["drills"]:
-            t.add_row("Plan's drills", Text(", ".join(d["name"] + (" (passed)" if d["done"] else "") for d in plan["drills"])))
-    out.print(t)
+            rows.append(("Plan's drills", ", ".join(d["name"] + (" (passed)" if d["done"] else "") for d in plan["drills"])))
+    width = max(len(label) for label, _ in rows) + 2
+    streak = data["streak_days"]
+    out.print(Text.assemble(("Today", "bold"), f" · streak {streak} day{'s' * (streak != 1)}"))
+    for label, value in rows:
+        out.print(Text.assemble((label.ljust(width), "bold"), value))
     out.print(Text.assemble("Next: ", (data["next"]["command"], "bold"), f"   ({data['next']['why']})"))
 
 
