@@ -4,6 +4,17 @@ Schema (DESIGN.md): a mapping with `bank`, `title`, `description` and `questions
 question a mapping with `id`, `question`, `answer`, `key_points` (3-6), `follow_ups`, `tags`,
 `difficulty` (1-3) and `drills` (names from the drill catalog). Progress is keyed on `id`.
 
+A key point is a string, or a mapping that says what a typed answer must contain to cover it
+(tfprep.scoring): `text` (what is shown), and `all` (required terms, alternatives split by
+`|`, all inside one window of `window` content words) and/or `any` (accepted phrasings):
+
+    key_points:
+      - "Subtract the row max before exponentiating"
+      - text: "Scores are q·k divided by sqrt(d_k), softmax over keys"
+        all: ["divid* | scal*", "sqrt | square root | root of d"]
+        any: ["scaled dot product"]
+        window: 10
+
 Parsed banks are cached as JSON under TFPREP_HOME (keyed on file paths, sizes and mtimes), so
 starting a quiz costs a JSON read rather than a YAML parse.
 """
@@ -26,6 +37,9 @@ SOURCE_FIELDS = {"title": str, "authors": str, "year": int, "url": str, "arxiv":
 ARXIV_RE = re.compile(r"^\d{4}\.\d{4,5}$")
 MAX_SOURCES = 8
 BANK_FIELDS = {"bank", "title", "description", "questions"}
+KEY_POINT_RULES = ("all", "any", "window")  # besides `text`, what a key point's mapping may hold
+MAX_TERMS = 12
+WINDOW_RANGE = (3, 40)
 
 
 @dataclass(frozen=True)
@@ -40,12 +54,20 @@ class Question:
     difficulty: int
     drills: tuple[str, ...]
     sources: tuple[dict, ...] = ()
+    # per key point: its `all`/`any`/`window` mapping, or None for a plain string; () if none has one
+    key_point_rules: tuple[dict | None, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Question":
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
         if "sources" in fields:
             fields["sources"] = tuple(dict(src) for src in fields["sources"])
+        points = fields.get("key_points", ())
+        if any(isinstance(p, dict) for p in points):  # as written in a bank: text plus rule
+            fields["key_points"] = tuple(p["text"] if isinstance(p, dict) else p for p in points)
+            fields["key_point_rules"] = tuple({k: (list(v) if isinstance(v, list) else v) for k, v in p.items()
+                                              if k in KEY_POINT_RULES} if isinstance(p, dict) else None
+                                             for p in points)
         return cls(**fields)
 
 
@@ -354,7 +376,12 @@ def parse_file(path: Path, catalog: set[str] | None = None) -> tuple[BankFile, l
             if name not in item:
                 continue
             value = item[name]
-            if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+            if name == "key_points" and isinstance(value, _Seq) and any(isinstance(x, _Map) for x in value):
+                for at, message in _key_point_problems(value):
+                    problem(at, f"{label}: {message}")
+                if not lo <= len(value) <= hi:
+                    problem(field_lines[name], f"`{name}` must have {lo} to {hi} items, has {len(value)}")
+            elif not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
                 problem(field_lines[name], f"`{name}` must be a list of non-empty strings, got {_show(value)}")
             elif not lo <= len(value) <= hi:
                 problem(field_lines[name], f"`{name}` must have {lo} to {hi} items, has {len(value)}")
@@ -372,6 +399,52 @@ def parse_file(path: Path, catalog: set[str] | None = None) -> tuple[BankFile, l
             bank.questions.append(Question.from_dict({**item, "bank": bank.name}))
             bank.id_lines[qid] = field_lines["id"]
     return result()
+
+
+def _key_point_problems(points: "_Seq") -> list[tuple[int, str]]:
+    """(line, message) for each problem of a `key_points` list holding mappings: each item is
+    text, or a mapping with `text` and at least one of `all` (1-12 required terms) and `any`
+    (1-12 accepted phrasings), and optionally `window` (3-40 content words)."""
+    out: list[tuple[int, str]] = []
+    for i, (point, line) in enumerate(zip(points, points.item_lines), 1):
+        if isinstance(point, str):
+            if not point.strip():
+                out.append((line, f"key point {i} is empty"))
+            continue
+        if not isinstance(point, _Map):
+            out.append((line, f"key point {i} must be text or a mapping with `text` and `all` and/or `any`, "
+                              f"got {_show(point)}"))
+            continue
+        at = point.key_lines
+        before = len(out)
+        for unknown in sorted(set(point) - {"text", *KEY_POINT_RULES}):
+            out.append((at[unknown], f"key point {i}: unknown field `{_clip(unknown)}` (text, all, any, window)"))
+        text = point.get("text")
+        if not isinstance(text, str) or not text.strip():
+            out.append((at.get("text", point.line), f"key point {i}: `text` must be non-empty text, got {_show(text)}"))
+        if "all" not in point and "any" not in point:
+            out.append((point.line, f"key point {i}: a mapping needs `all` (required terms) or `any` (accepted "
+                                    "phrasings); a plain key point is written as text"))
+        for name in ("all", "any"):
+            if name not in point:
+                continue
+            terms = point[name]
+            if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip() for t in terms):
+                out.append((at[name], f"key point {i}: `{name}` must be a list of non-empty strings, got {_show(terms)}"))
+            elif len(terms) > MAX_TERMS:
+                out.append((at[name], f"key point {i}: `{name}` has {len(terms)} items, at most {MAX_TERMS}"))
+        if "window" in point:
+            w = point["window"]
+            if not (type(w) is int and WINDOW_RANGE[0] <= w <= WINDOW_RANGE[1]):
+                out.append((at["window"], f"key point {i}: `window` must be a whole number of content words from "
+                                          f"{WINDOW_RANGE[0]} to {WINDOW_RANGE[1]}, got {_show(w)}"))
+        if len(out) == before:  # well formed: now the terms themselves, and the text against them
+            from tfprep import scoring  # only validation and typed answers need the scorer
+
+            rule = {k: point[k] for k in KEY_POINT_RULES if k in point}
+            for name, message in scoring.rule_problems(text, rule):
+                out.append((at.get(name, point.line), f"key point {i}: {message}"))
+    return out
 
 
 def _source_problems(sources: Any) -> list[str]:

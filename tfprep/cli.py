@@ -134,13 +134,15 @@ def quiz(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many cards."),
     new: Optional[int] = typer.Option(None, "--new", min=0, help="New cards allowed today (default: new_per_day of `tfprep config`, 10, or what the plan has due by today if more)."),
     cram: bool = typer.Option(False, "--cram", help="Practise any cards without touching the schedule."),
-    type_answer: bool = typer.Option(False, "--type", help="Type your answer; tfprep marks the key points it covers."),
+    type_answer: bool = typer.Option(False, "--type", help="Type your answer; tfprep marks the key points it covers and suggests a rating."),
     timed: Optional[float] = typer.Option(None, "--timed", min=1, help="Seconds of countdown before the reveal."),
     retention: Optional[float] = typer.Option(None, "--retention", help="FSRS desired retention (0.70-0.99; default: desired_retention of `tfprep config`, 0.9)."),
 ) -> None:
     """Review interview questions as spaced-repetition flashcards (FSRS).
 
-    Due cards come first, then up to --new new cards a day. After each answer rate your recall 1-4 (Again, Hard, Good, Easy); `u` undoes the last rating, `q` or Ctrl-C ends the session. Every rating is saved the moment it is given. Works from a pipe, too.
+    Due cards come first, then up to --new new cards a day. After each answer rate your recall 1-4 (Again, Hard, Good, Easy); `u` undoes the last rating, `q` or Ctrl-C ends the session. Every rating is saved the moment it is given. Works from a pipe, too (one line per step).
+
+    On a terminal, single keys: Space or Enter reveals, 1-4 rate, u undoes the last rating (before a reveal too: that card comes back), s suspends and b buries the card, e shows its bank file and line, q quits. With --type, write your answer over several lines (readline editing; an empty line submits it); the key points it covers and a suggested rating are shown, and you still press the rating yourself.
 
     Examples:
 

@@ -12,8 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-out = Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
-err = Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+# emoji=False: no `:name:` codes in our text, and their table (~2 ms) is then never loaded
+out = Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+err = Console(stderr=True, highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}
 RATING_NAME = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -69,7 +70,7 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
                 status(clock)
             else:
                 out.file.write("\x1b7\r")  # save the cursor, redraw the line's start, restore
-                out.print(Text.from_markup(clock), end="", no_wrap=True, crop=True)
+                out.print(Text.from_markup(clock, emoji=False), end="", no_wrap=True, crop=True)
                 out.file.write("\x1b8")
                 out.file.flush()
             first = False
@@ -93,12 +94,48 @@ def question(q, index: int, total: int, due_info: str = "", counts: dict | None 
     out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue"))
 
 
+_SPAN_STYLE = {"bold": "bold", "italic": "italic", "code": "bold cyan", "link": "underline", "url": "dim"}
+
+
+def markdown(text: str):
+    """An answer's Markdown: the subset the banks use drawn here from tfprep.mdlite's blocks
+    (paragraphs, lists, bold, italic, code, links), anything else (tables...) by rich.markdown,
+    whose import (markdown-it, pygments: ~30 ms) a quiz then only pays for such an answer."""
+    from tfprep import mdlite
+
+    blocks = mdlite.parse(text)
+    if blocks is None:
+        from rich.markdown import Markdown
+
+        return Markdown(text)
+    from rich.console import Group
+
+    def styled(spans) -> Text:
+        t = Text()
+        for chunk, styles in spans:
+            t.append(chunk, " ".join(_SPAN_STYLE[s] for s in sorted(styles)) or None)
+        return t
+
+    parts = []
+    for kind, body in blocks:
+        if parts:
+            parts.append(Text())
+        if kind == "p":
+            parts.append(styled(body))
+        else:
+            items = Table.grid(padding=(0, 1), pad_edge=True)
+            items.add_column(justify="right", no_wrap=True)
+            items.add_column()
+            for marker, spans in body:
+                items.add_row(Text(marker, style="bold" if marker == "•" else None), styled(spans))
+            parts.append(items)
+    return Group(*parts)
+
+
 def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None) -> None:
     """The model answer, key points (marked when typed) and follow-ups; `practise`: the related
     drills that exist (default: all the question names)."""
-    from rich.markdown import Markdown  # ~30 ms of imports: only once an answer is shown
-
-    out.print(Panel(Markdown(q.answer.strip()), title="Model answer", title_align="left", border_style="green"))
+    out.print(Panel(markdown(q.answer.strip()), title="Model answer", title_align="left", border_style="green"))
     table = Table.grid(padding=(0, 1))
     for i, point in enumerate(q.key_points):
         mark = "•" if marks is None else ("[green]✓[/]" if marks[i] else "[red]✗[/]")
@@ -143,7 +180,8 @@ def status(markup: str, done: bool = False) -> None:
     """Redraw the status line in place: carriage return, erase the line, then the text cropped
     to the width (so it never wraps, and the next redraw covers it all); `done` ends the line."""
     out.file.write("\r\x1b[2K")
-    out.print(Text.from_markup(markup), end="\n" if done else "", no_wrap=True, overflow="ellipsis", crop=True)
+    out.print(Text.from_markup(markup, emoji=False), end="\n" if done else "", no_wrap=True, overflow="ellipsis",
+              crop=True)
     out.file.flush()
 
 
@@ -748,7 +786,7 @@ KIND_LABEL = {"warm-up": "Warm-up question", "drill": "Coding, no hints", "probi
 def to_stderr() -> None:
     """Send everything but the final JSON to stderr (`--json` runs)."""
     global out
-    out = Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None, stderr=True)
+    out = Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None, stderr=True)
 
 
 def interview_plan(items, minutes: int) -> None:

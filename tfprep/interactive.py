@@ -11,12 +11,18 @@ from tfprep.scheduler import Rating, human_interval
 RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Rating.EASY}
 
 
-def run(session: QuizSession, *, type_answers: bool = False, timed: float | None = None) -> bool:
+def run(session: QuizSession, *, type_answers: bool = False, timed: float | None = None,
+        where: dict[str, str] | None = None) -> bool:
     """Show cards until the queue is empty, the learner quits, input ends or Ctrl-C; returns
-    True when Ctrl-C ended it (the command then exits with status 130)."""
+    True when Ctrl-C ended it (the command then exits with status 130). On a terminal, single
+    keys (see `_run_keys`); from a pipe, lines. `where`: card id -> "bank file:line" (key e)."""
+    from tfprep import keys
+
+    if keys.interactive():
+        return _run_keys(session, type_answers=type_answers, timed=timed, where=where or {})
     try:
         while (q := session.next()) is not None:
-            console.question(q, session.seen + 1, session.seen + len(session.queue))
+            console.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
             started = time.monotonic()
             if timed:
                 line = console.ask_timed("Answer (out loud or typed), Enter to reveal", timed)
@@ -26,14 +32,10 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
                 line = console.ask("Press Enter to reveal (q to quit) > ")
             if line is None or line.strip().lower() == "q":
                 break
-            marks = coverage(line, q.key_points) if type_answers and line.strip() else None
-            if type_answers and not line.strip():
-                marks = [False] * len(q.key_points)
-            suggested = suggest_rating(marks) if marks is not None else None
-            console.reveal(q, marks, practise=[d for d in q.drills if drills.exists(d)])
-            if marks is not None:
-                console.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
-                             f"{int(suggested)} {console.RATING_NAME[int(suggested)]}.")
+            marks, suggested = _score(q, line) if type_answers else (None, None)
+            if type_answers and line.strip():
+                console.typed_answer(line)
+            _reveal(q, marks, suggested)
             action = _ask_rating(session, q, suggested)
             if action == "quit":
                 break
@@ -51,7 +53,22 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
     return False
 
 
+def _score(q, answer: str) -> tuple[list[bool], Rating]:
+    """The key points a typed answer covers (none when it is empty) and the rating they suggest."""
+    marks = coverage(answer, q.key_points, q.key_point_rules) if answer.strip() else [False] * len(q.key_points)
+    return marks, suggest_rating(marks)
+
+
+def _reveal(q, marks, suggested) -> None:
+    console.reveal(q, marks, practise=[d for d in q.drills if drills.exists(d)])
+    if marks is not None:
+        console.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
+                     f"{int(suggested)} {console.RATING_NAME[int(suggested)]}.")
+
+
 def _ask_rating(session: QuizSession, q, suggested: Rating | None):
+    """A rating line from the pipe: 1-4, u (undo), q; anything else, an empty line included, is
+    asked again (the suggestion is only shown: the learner rates)."""
     previews = {r: ("practice" if session.cram else human_interval(iv)) for r, iv in session.preview(q).items()}
     while True:
         answer = console.ask(console.rating_prompt(previews, int(suggested) if suggested else None,
@@ -61,13 +78,152 @@ def _ask_rating(session: QuizSession, q, suggested: Rating | None):
         key = answer.strip().lower()
         if key in RATING_KEYS:
             return RATING_KEYS[key]
-        if key == "" and suggested is not None:
-            return suggested
         if key in ("q", "quit"):
             return "quit"
         if key == "u" and session.can_undo:
             return "undo"
         console.info("[yellow]Type 1, 2, 3 or 4 (Again, Hard, Good, Easy), u to undo, q to quit.[/]")
+
+
+# --- the quiz on a terminal: single keys ---------------------------------------------------------
+
+COMMANDS = {"u": "undo", "s": "suspend", "b": "bury", "e": "where", "q": "quit"}
+
+
+def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, where: dict[str, str]) -> bool:
+    """The quiz on a terminal. Before the reveal: Space or Enter reveals (with --type: the typed
+    answer, an empty line submits it); after it, 1-4 rate. At any point u undoes the last rating
+    (before a reveal too: that card is shown again), s suspends and b buries the current card,
+    e shows its bank file and line, q quits. The terminal is in cbreak mode throughout and is
+    restored on every way out."""
+    from tfprep import keys
+
+    def command(q, what: str):
+        """Do an u/s/b/e command; returns "next" (show the queue's next card), "stay" or "quit"."""
+        if what == "quit":
+            return "quit"
+        if what == "where":
+            console.card_location(q.id, where.get(q.id))
+            return "stay"
+        if what == "undo":
+            undone = session.undo()
+            if undone is None:
+                console.info("[dim]Nothing to undo yet.[/]")
+                return "stay"
+            console.info(f"[dim]Undid {console.esc(undone.id)}; it comes back now.[/]")
+            return "next"
+        back = session.set_aside(q, what)
+        console.set_aside(q.id, what, back)
+        return "next"
+
+    try:
+        with keys.Terminal() as term:
+            while (q := session.next()) is not None:
+                console.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
+                started = time.monotonic()
+                if type_answers:
+                    step, answer = _typed_on_terminal(term, timed)
+                else:
+                    step, answer = _reveal_key(term, timed), ""
+                while step in ("undo", "suspend", "bury", "where"):
+                    outcome = command(q, step)
+                    if outcome != "stay":
+                        step = outcome
+                        break
+                    step, answer = _typed_on_terminal(term, timed) if type_answers else (_reveal_key(term, timed), "")
+                if step == "quit":
+                    break
+                if step == "next":
+                    continue
+                marks, suggested = _score(q, answer) if type_answers else (None, None)
+                if type_answers and answer.strip():
+                    console.typed_answer(answer)
+                _reveal(q, marks, suggested)
+                previews = {r: ("practice" if session.cram else human_interval(iv))
+                            for r, iv in session.preview(q).items()}
+                outcome = None
+                note = ""
+                while outcome is None:
+                    console.rating_status(previews, int(suggested) if suggested else None, note)
+                    key = term.key()
+                    if key in RATING_KEYS:
+                        rating = RATING_KEYS[key]
+                        console.rated(int(rating), previews[rating])
+                        session.rate(q, rating, duration_ms=int((time.monotonic() - started) * 1000))
+                        if session.last_leech is not None:
+                            console.leech(q.id, session.last_leech)
+                        outcome = "next"
+                    elif key == keys.EOF or (key in COMMANDS and COMMANDS[key] == "quit"):
+                        console.status("", done=True)
+                        outcome = "quit"
+                    elif key in COMMANDS:
+                        console.status("", done=True)
+                        outcome = command(q, COMMANDS[key])
+                        outcome = None if outcome == "stay" else outcome
+                    else:
+                        note = "rate with 1-4 (Enter does not accept the suggestion)" if suggested else "rate with 1-4"
+                if outcome == "quit":
+                    break
+    except KeyboardInterrupt:
+        console.info("\n[dim]Stopped. Every rating already given is saved.[/]")
+        return True
+    return False
+
+
+def _reveal_key(term, timed: float | None) -> str:
+    """Wait for Space/Enter (reveal) or a command key; with `timed`, a countdown redrawn in place
+    on one line, and the reveal when it runs out. Returns "reveal" or a COMMANDS value."""
+    from tfprep import keys
+
+    end = time.monotonic() + timed if timed else None
+    while True:
+        left = end - time.monotonic() if end is not None else None
+        if left is not None and left <= 0:
+            console.status("[bold yellow]Time's up.[/]", done=True)
+            return "reveal"
+        console.reveal_status(left)
+        key = term.key(timeout=min(1.0, left) if left is not None else None)
+        if key is None:
+            continue
+        if key in (keys.SPACE, keys.ENTER):
+            console.status("", done=False)
+            return "reveal"
+        if key == keys.EOF:
+            console.status("", done=True)
+            return "quit"
+        if key in COMMANDS:
+            console.status("", done=True)
+            return COMMANDS[key]
+
+
+def _typed_on_terminal(term, timed: float | None) -> tuple[str, str]:
+    """A typed answer with line editing (readline): ("reveal", text), or a command typed alone
+    on the first line ("undo", "suspend", "bury", "where", "quit")."""
+    from tfprep import keys
+
+    console.typing_help(timed)
+
+    def prompt(deadline):
+        return f"{_left(deadline)}› " if deadline else "› "
+
+    def more(deadline):
+        return f"{_left(deadline)}  " if deadline else "  "
+
+    def tick(left, buffer):
+        width = console.out.width
+        if len(prompt(1)) + 5 + len(buffer) < width:  # still on the prompt's row: redraw its clock
+            keys.write(f"\x1b7\r{int(left) + 1:>4}s\x1b8")
+
+    lines, timed_out = term.lines(prompt, more, seconds=timed, tick=tick, commands=frozenset(COMMANDS))
+    if timed_out:
+        console.info("[bold yellow]Time's up.[/]")
+    if len(lines) == 1 and lines[0].strip().lower() in COMMANDS:
+        return COMMANDS[lines[0].strip().lower()], ""
+    return "reveal", "\n".join(lines)
+
+
+def _left(deadline: float) -> str:
+    return f"{max(0, int(deadline - time.monotonic()) + 1):>4}s "
 
 
 # --- the mock interview -------------------------------------------------------------------------

@@ -24,6 +24,10 @@ ENTER, SPACE, ESC, EOF = "enter", "space", "esc", "eof"
 def interactive() -> bool:
     """Whether the quiz talks to a person at a terminal (single keys) rather than to a pipe."""
     try:
+        import termios  # noqa: F401  (POSIX only: elsewhere the quiz reads lines)
+    except ImportError:
+        return False
+    try:
         return sys.stdin.isatty() and sys.stdout.isatty()
     except (AttributeError, ValueError):  # a closed or replaced stream
         return False
@@ -108,12 +112,20 @@ class Terminal:
             data += os.read(self.fd, need)
         return data.decode("utf-8", errors="replace").lower()
 
-    def lines(self, prompt: str, more: str, seconds: float | None = None, tick=None) -> tuple[list[str], bool]:
-        """Lines typed with readline until an empty line (or Ctrl-D); with `seconds`, until the
-        time runs out too, keeping what was typed so far. `tick(left, buffer)` is called about
+    def lines(self, prompt, more, seconds: float | None = None, tick=None,
+              commands: frozenset = frozenset()) -> tuple[list[str], bool]:
+        """Lines typed with readline until an empty line (or Ctrl-D), or at once when the first
+        line is one of `commands`; with `seconds`, until the time runs out too, keeping what was
+        typed so far. `prompt`/`more`: text, or a function of the deadline giving it. `tick(left, buffer)` is called about
         once a second while a line is being edited (to redraw a countdown). Returns the lines
         and whether the time ran out."""
-        import readline  # line editing and history for input()
+        try:
+            import readline  # line editing and history for input()
+        except ImportError:  # a Python built without it: plain input(), no editing
+            readline = None
+
+        def buffer() -> str:
+            return readline.get_line_buffer() if readline is not None else ""
 
         deadline = time.monotonic() + seconds if seconds else None
         lines: list[str] = []
@@ -125,7 +137,7 @@ class Terminal:
                 if left <= 0.05:
                     raise TimeUp()
                 if tick is not None:
-                    tick(left, readline.get_line_buffer())
+                    tick(left, buffer())
 
             previous = signal.signal(signal.SIGALRM, on_alarm)
             signal.setitimer(signal.ITIMER_REAL, min(1.0, seconds) or 1.0, 1.0)
@@ -139,7 +151,7 @@ class Terminal:
                         sys.stdout.write("\n")
                         break
                     except TimeUp:
-                        partial = readline.get_line_buffer()
+                        partial = buffer()
                         if partial.strip():
                             lines.append(partial)
                         sys.stdout.write("\n")
@@ -148,6 +160,8 @@ class Terminal:
                     if not line.strip():
                         break
                     lines.append(line)
+                    if len(lines) == 1 and line.strip().lower() in commands:
+                        break
                     if deadline is not None and deadline - time.monotonic() <= 0.05:
                         timed_out = True
                         break

@@ -86,6 +86,7 @@ class _Undo:
     requeued: bool
     leeched: bool = False  # the rating made the card a leech (tagged and suspended)
     flags: dict | None = None  # its card_flags row before that
+    action: str = "rate"  # or "suspend" / "bury": no review to take back, only the flags
 
 
 def _setting(name: str):
@@ -181,6 +182,11 @@ class QuizSession:
         if not self._undo:
             return None
         u = self._undo.pop()
+        if u.action != "rate":
+            with store.transaction(self.conn):
+                cards.restore(self.conn, u.question.id, u.flags)
+            self.queue.insert(0, u.question)
+            return u.question
         with store.transaction(self.conn):
             self.conn.execute("DELETE FROM reviews WHERE id = ?", (u.review_id,))
             if not self.cram:
@@ -199,6 +205,34 @@ class QuizSession:
         self.ratings[u.rating] -= 1
         return u.question
 
+    def set_aside(self, q: Question, how: str) -> datetime | None:
+        """Suspend (`how="suspend"`) or bury until tomorrow (`"bury"`) the card, unrated: it
+        leaves the queue at once; `undo` puts its flags back and shows it again. Returns when a
+        buried card comes back (None when suspended)."""
+        now = self.clock()
+        before = cards.flag_row(self.conn, q.id)
+        back = None
+        if how == "suspend":
+            cards.suspend(self.conn, q.id, now)
+        elif how == "bury":
+            back = cards.bury(self.conn, q.id, now)
+        else:
+            raise ValueError(f"unknown way to set a card aside: {how!r}")
+        self._shown.pop(q.id, None)
+        while q in self.queue:
+            self.queue.remove(q)
+        self._undo.append(_Undo(q, None, 0, None, False, flags=before, action=how))
+        return back
+
+    def counts(self) -> dict[str, int]:
+        """The cards left in the queue, as Anki counts them: new, learning (and relearning), review."""
+        rows = card_rows(self.conn, list(dict.fromkeys(q.id for q in self.queue)))
+        out = {"new": 0, "learning": 0, "review": 0}
+        for q in self.queue:
+            row = rows.get(q.id)
+            out["new" if row is None else "review" if row["state"] == 2 else "learning"] += 1
+        return out
+
     @property
     def can_undo(self) -> bool:
         return bool(self._undo)
@@ -214,26 +248,13 @@ class QuizSession:
 
 # --- typed answers ---------------------------------------------------------------------------
 
-_STOP = frozenset("""a an the and or of to in on for with by is are be as at it its this that from into than
-then so not no over per via vs each one two which what when why how does do can will would should more most
-less very just also only""".split())
+def coverage(answer: str, key_points: tuple[str, ...] | list[str], rules=()) -> list[bool]:
+    """Which key points a typed answer covers. `rules`: each key point's `all`/`any`/`window`
+    from the bank (a Question's `key_point_rules`), None for a plain key point; the scoring
+    itself (phrases, windows, negations, numbers) is tfprep.scoring's."""
+    from tfprep import scoring
 
-
-def _stems(text: str) -> set[str]:
-    import re
-
-    return {w[:5] for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and (len(w) > 2 or w.isdigit())}
-
-
-def coverage(answer: str, key_points: tuple[str, ...] | list[str]) -> list[bool]:
-    """Which key points a typed answer covers: at least half of a point's content words
-    (compared on their first five letters, a cheap stemmer) appear in the answer."""
-    said = _stems(answer)
-    marks = []
-    for point in key_points:
-        words = _stems(point)
-        marks.append(bool(words) and len(words & said) / len(words) >= 0.5)
-    return marks
+    return scoring.coverage(answer, key_points, rules)
 
 
 def suggest_rating(marks: list[bool]) -> Rating:
