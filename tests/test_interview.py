@@ -76,3 +76,17 @@ def test_usage_errors_exit_2(cli):
     assert cli("interview", "--minutes", "5").exit_code == 2
     bad = cli("interview", "--drill", "atention")
     assert bad.exit_code == 2 and "did you mean" in bad.output
+
+
+def test_suspended_cards_stay_out_of_a_round(conn):
+    from datetime import datetime, timezone
+
+    from tfprep import banks, cards
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    all_banks = banks.load_all()
+    first = iv.choose(conn, all_banks, now, 45, "attention")
+    warm = first[0].id
+    cards.suspend(conn, warm, now)
+    again = iv.choose(conn, all_banks, now, 45, "attention")
+    assert warm not in {i.id for i in again} and len(again) == len(first)

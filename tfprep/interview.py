@@ -67,7 +67,10 @@ def choose(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime, 
     from tfprep.quiz import card_rows
 
     warm_n, probe_n, drill_minutes = shape(minutes)
-    questions = [q for b in banks.values() for q in b.questions]
+    from tfprep import cards
+
+    hidden = cards.hidden(conn, now)  # suspended and buried cards stay out of a round too
+    questions = [q for b in banks.values() for q in b.questions if q.id not in hidden]
     rows = card_rows(conn, [q.id for q in questions])
     order = _weakness(rows, store.ts(now))
     warm_pool = [q for q in questions if q.bank != "probing" and q.difficulty <= 2]
