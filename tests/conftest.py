@@ -25,6 +25,13 @@ def tfprep_home(tmp_path, monkeypatch):
     monkeypatch.delenv("TFPREP_WORKSPACE", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "160")
+    # Fresh consoles for every test: one a test (or an in-process command such as `interview
+    # --json`, which sends `out` to stderr) left behind must not change the next test's output.
+    from tfprep import console
+
+    monkeypatch.setattr(console, "out", console.Console(highlight=False, emoji=False, no_color=True, width=160))
+    monkeypatch.setattr(console, "err", console.Console(stderr=True, highlight=False, emoji=False, no_color=True,
+                                                        width=160))
     return home
 
 
