@@ -307,7 +307,7 @@ def plan(data: dict) -> None:
         for name, value in f["recall"]["before"][kind].items():
             after = f["recall"]["after"][kind][name]
             label = name if kind == "banks" else f"{name} drills"
-            recall.add_row(label, f"{value:.0%}" if value is not None else "—", f"{after:.0%}" if after is not None else "—")
+            recall.add_row(Text(label), f"{value:.0%}" if value is not None else "—", f"{after:.0%}" if after is not None else "—")
     out.print(recall)
 
 
