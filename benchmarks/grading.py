@@ -34,7 +34,7 @@ def learner_file(drill: str, module: str) -> str:
     """A correct file a learner could submit: the reference's own source where it stands alone
     (a submission may not import tfprep's packages), else the drill's first alternative solution."""
     source = (ROOT / "reference_impls" / f"{module}.py").read_text()
-    if "reference_impls" not in source:
+    if "tfprep.content" not in source:
         return source
     return sorted((ROOT / "tests" / "drill_cases" / drill).glob("correct_*.py"))[0].read_text()
 

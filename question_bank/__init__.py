@@ -1,1 +1,2 @@
-"""Package data: found with importlib.resources from an editable install and a wheel alike."""
+"""Content installed as tfprep.content.question_bank (pyproject.toml's package-dir); its folder is
+tfprep.paths.content("question_bank")."""

@@ -1,1 +1,2 @@
-"""Package data: found with importlib.resources from an editable install and a wheel alike."""
+"""Content installed as tfprep.content.reference_impls (pyproject.toml's package-dir); its folder is
+tfprep.paths.content("reference_impls")."""

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference_impls.gpt import Block, init_weights
+from tfprep.content.reference_impls.gpt import Block, init_weights
 
 IGNORE_INDEX = -100  # F.cross_entropy's default ignore_index: the label of every unmasked position
 

@@ -26,7 +26,7 @@ import torch
 import triton
 import triton.language as tl
 
-from reference_impls.flash_attention_triton import dot_precision, forward, interpreting
+from tfprep.content.reference_impls.flash_attention_triton import dot_precision, forward, interpreting
 
 
 @triton.jit

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference_impls.mha_module import MultiHeadAttention
+from tfprep.content.reference_impls.mha_module import MultiHeadAttention
 
 
 class MLP(nn.Module):

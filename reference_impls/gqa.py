@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference_impls.attention import scaled_dot_product_attention
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention
 
 
 def repeat_kv(kv: np.ndarray, n_rep: int) -> np.ndarray:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference_impls.attention import scaled_dot_product_attention
-from reference_impls.causal_mask import causal_mask
-from reference_impls.multi_head_attention import merge_heads, split_heads
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention
+from tfprep.content.reference_impls.causal_mask import causal_mask
+from tfprep.content.reference_impls.multi_head_attention import merge_heads, split_heads
 
 
 def attend_step(x_t, cache, w_q, w_k, w_v, w_o, n_heads):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference_impls.attention import scaled_dot_product_attention
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention
 
 
 def split_heads(x: np.ndarray, n_heads: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference_impls.attention import softmax
+from tfprep.content.reference_impls.attention import softmax
 
 
 def sampling_distribution(logits, temperature=1.0, top_k=None, top_p=None) -> np.ndarray:

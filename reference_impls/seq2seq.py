@@ -16,8 +16,8 @@ import math
 import torch
 from torch import nn
 
-from reference_impls.gpt import MLP, Block, init_weights
-from reference_impls.mha_module import MultiHeadAttention
+from tfprep.content.reference_impls.gpt import MLP, Block, init_weights
+from tfprep.content.reference_impls.mha_module import MultiHeadAttention
 
 
 class CrossAttention(nn.Module):

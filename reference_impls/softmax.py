@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 # The stable softmax lives with attention; this module adds the temperature and the gradient.
-from reference_impls.attention import softmax as _stable_softmax
+from tfprep.content.reference_impls.attention import softmax as _stable_softmax
 
 
 def softmax(x: np.ndarray, axis: int = -1, temperature: float = 1.0) -> np.ndarray:

@@ -13,10 +13,10 @@ F hidden width of the MLP, usually 4 D).
 """
 from __future__ import annotations
 
-from reference_impls.causal_mask import causal_mask
-from reference_impls.feed_forward import gelu
-from reference_impls.layer_norm import layer_norm
-from reference_impls.multi_head_attention import multi_head_attention
+from tfprep.content.reference_impls.causal_mask import causal_mask
+from tfprep.content.reference_impls.feed_forward import gelu
+from tfprep.content.reference_impls.layer_norm import layer_norm
+from tfprep.content.reference_impls.multi_head_attention import multi_head_attention
 
 
 def mlp(x, w_1, b_1, w_2, b_2):

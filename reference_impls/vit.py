@@ -8,7 +8,7 @@ Image is Worth 16x16 Words", section 3.1, eqs. 1-4), written in the style of nan
 The image is cut into N = (H / p) * (W / p) patches, row-major over the grid, each flattened in
 (C, p, p) order: the layout of a Conv2d(C, D, kernel_size=p, stride=p) weight, so the Linear
 patch embedding below is that convolution. The blocks are the tier's `Block` (from
-`reference_impls.gpt`) with `causal=False`.
+`tfprep.content.reference_impls.gpt`) with `causal=False`.
 
 Dimension legend: see reference_impls/README.md (B batch, N patches, D d_model; C channels,
 p patch side, g = image side / p patches a side).
@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from reference_impls.gpt import Block, init_weights
+from tfprep.content.reference_impls.gpt import Block, init_weights
 
 
 def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:

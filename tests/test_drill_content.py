@@ -74,7 +74,7 @@ def test_drill_files_complete(name):
 def test_reference_passes(name, tmp_path):
     d = drills.load(name)
     path = tmp_path / f"{d.module}.py"
-    path.write_text(f"from reference_impls.{d.module} import *\n")
+    path.write_text(f"from tfprep.content.reference_impls.{d.module} import *\n")
     report = grade(d, path, trusted=True)  # our references import each other: only they may
     assert report.passed, explain(report)
     if d.tier == "triton":  # the report says what the CPU interpreter could not check
@@ -86,7 +86,7 @@ def test_reference_import_is_refused(name, tmp_path):
     """The laziest shortcut, re-exporting the reference, fails with that reason in every drill."""
     d = drills.load(name)
     path = tmp_path / f"{d.module}.py"
-    path.write_text(f"from reference_impls.{d.module} import *\n")
+    path.write_text(f"from tfprep.content.reference_impls.{d.module} import *\n")
     report = grade(d, path)
     assert not report.passed and report.checks_passed == 0, explain(report)
     assert report.bugs == ["refused: uses tfprep's own reference implementations or content"], explain(report)

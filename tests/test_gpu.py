@@ -35,7 +35,7 @@ def assert_as_accurate(got, exact, same_precision):
 @pytest.mark.parametrize("N,D", [(1000, 64), (2049, 128), (4096, 64), (333, 16), (777, 32)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_reference_forward_and_backward(dtype, N, D, causal):
-    from reference_impls.flash_attention_triton_backward import flash_attention
+    from tfprep.content.reference_impls.flash_attention_triton_backward import flash_attention
 
     B, H = 2, 4
     q, k, v, do = (randn(B, H, N, D, dtype=dtype, seed=i) for i in range(4))
@@ -55,7 +55,7 @@ def test_reference_forward_and_backward(dtype, N, D, causal):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reference_softmax(dtype):
-    from reference_impls.softmax_triton import softmax
+    from tfprep.content.reference_impls.softmax_triton import softmax
 
     for shape in [(4096, 781), (64, 65536), (3, 5)]:
         x = randn(*shape, dtype=dtype) * 4
@@ -63,7 +63,7 @@ def test_reference_softmax(dtype):
 
 
 def test_no_nxn_buffer_at_16k():
-    from reference_impls.flash_attention_triton_backward import flash_attention
+    from tfprep.content.reference_impls.flash_attention_triton_backward import flash_attention
 
     B, H, N, D = 1, 4, 16384, 64
     q, k, v = (randn(B, H, N, D, dtype=torch.float16, seed=i).requires_grad_(True) for i in range(3))
@@ -95,7 +95,7 @@ def test_reference_beats_math_attention():
     """A sanity floor, not the project's target (benchmarks/flash_attention.py measures that)."""
     from triton.testing import do_bench
 
-    from reference_impls.flash_attention_triton import flash_attention
+    from tfprep.content.reference_impls.flash_attention_triton import flash_attention
 
     B, H, N, D = 4, 32, 4096, 64
     q, k, v = (randn(B, H, N, D, dtype=torch.float16, seed=i) for i in range(3))

@@ -58,7 +58,7 @@ def messages(report):
     ("tamper_numpy.py", "rebinds `numpy.allclose` when your file is imported"),
     ("tamper_reference.py", "imports `reference_impls`, tfprep's own package"),
     ("exec_reference.py", "reads `"),
-    ("import_tfprep.py", "imports `reference_impls`, tfprep's own package"),
+    ("import_tfprep.py", "imports `tfprep`, tfprep's own package"),
     ("uses_scipy.py", "imports `scipy`: NumPy drills are graded on NumPy and the standard library alone."),
     ("gc_reference.py", "your code calls tfprep's reference implementation"),
     ("frame_reference.py", "your code calls tfprep's reference implementation"),
@@ -129,7 +129,7 @@ def test_nothing_outlives_grading(case, tmp_path):
 def test_reference_passes_and_starter_fails(tmp_path):
     d = drills.load("attention")
     ref = tmp_path / "ref.py"
-    ref.write_text("from reference_impls.attention import *\n")
+    ref.write_text("from tfprep.content.reference_impls.attention import *\n")
     ok = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048, trusted=True)
     assert ok.passed and ok.checks_passed == len(ok.checks) > 5
     lazy = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048, tier="numpy")
@@ -145,7 +145,7 @@ def test_no_memory_cap_when_zero(tmp_path):
     d = drills.load("attention")
     ref = tmp_path / "ref.py"
     ref.write_text("import resource\nassert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY\n"
-                   "from reference_impls.attention import *\n")
+                   "from tfprep.content.reference_impls.attention import *\n")
     assert run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=0, trusted=True).passed
     capped = run_suite(d.suite, ref, drill="attention", time_limit=30, memory_mb=2048, trusted=True)
     assert not capped.passed and "AssertionError" in capped.checks[0].message

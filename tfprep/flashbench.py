@@ -46,7 +46,7 @@ def _timer(smoke: bool):
 def load_kernel(path: str | None):
     """`flash_attention` from the user's file, or tfprep's reference (with backward) when None."""
     if path is None:
-        from reference_impls.flash_attention_triton_backward import flash_attention
+        from tfprep.content.reference_impls.flash_attention_triton_backward import flash_attention
 
         return flash_attention
     import importlib.util
@@ -104,7 +104,7 @@ def table(user_file: str | None, ns, ds, modes, causals, B: int, H: int, smoke: 
     device = "cpu" if smoke else "cuda"
     dtype = torch.float32 if smoke else torch.float16
     ms_of = _timer(smoke)
-    from reference_impls.flash_attention_triton_backward import flash_attention as reference
+    from tfprep.content.reference_impls.flash_attention_triton_backward import flash_attention as reference
 
     user = load_kernel(user_file) if user_file else None
     candidates = {"reference": lambda q, k, v, c: reference(q, k, v, causal=c)}

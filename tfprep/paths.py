@@ -45,17 +45,19 @@ def cache_dir() -> Path:
 
 
 def content(package: str) -> Path:
-    """Folder of a shipped content package (question_bank, drills, reference_impls): where the
-    import system finds it (no import of it, and not importlib.resources' readers, ~5 ms at every
-    start-up), else importlib.resources (a zipped install, say)."""
+    """Folder of a shipped content package (question_bank, drills, reference_impls; installed as
+    tfprep.content.NAME): where the import system finds it (no import of it, and not
+    importlib.resources' readers, ~5 ms at every start-up), else importlib.resources (a zipped
+    install, say)."""
     import importlib.util
 
-    spec = importlib.util.find_spec(package)
+    name = f"tfprep.content.{package}"
+    spec = importlib.util.find_spec(name)
     if spec is not None and spec.origin and Path(spec.origin).is_file():
         return Path(spec.origin).parent
     from importlib import resources
 
-    return Path(str(resources.files(package)))
+    return Path(str(resources.files(name)))
 
 
 def bank_dir() -> Path:

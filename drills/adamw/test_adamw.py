@@ -8,7 +8,7 @@ learner's bug reproduces its emulation exactly and is named.
 import numpy as np
 import pytest
 
-from reference_impls.adamw import adamw_step as reference
+from tfprep.content.reference_impls.adamw import adamw_step as reference
 from tfprep.grading import checks as C
 
 FN = "adamw_step"

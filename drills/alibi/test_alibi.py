@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.alibi import _geometric_slopes
-from reference_impls.alibi import alibi_bias as ref_bias
-from reference_impls.alibi import alibi_slopes as ref_slopes
+from tfprep.content.reference_impls.alibi import _geometric_slopes
+from tfprep.content.reference_impls.alibi import alibi_bias as ref_bias
+from tfprep.content.reference_impls.alibi import alibi_slopes as ref_slopes
 from tfprep.grading import checks as C
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.attention_dropout import attention_weights, softmax
+from tfprep.content.reference_impls.attention_dropout import attention_weights, softmax
 from tfprep.grading import checks as C
 
 FN = "attention_with_dropout"

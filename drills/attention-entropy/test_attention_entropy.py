@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.attention import softmax as ref_softmax
-from reference_impls.attention_entropy import attention_entropy as reference
+from tfprep.content.reference_impls.attention import softmax as ref_softmax
+from tfprep.content.reference_impls.attention_entropy import attention_entropy as reference
 from tfprep.grading import checks as C
 
 FN = "attention_entropy"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.attention import scaled_dot_product_attention as reference
-from reference_impls.attention import softmax as ref_softmax
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention as reference
+from tfprep.content.reference_impls.attention import softmax as ref_softmax
 from tfprep.grading import checks as C
 
 FN = "scaled_dot_product_attention"

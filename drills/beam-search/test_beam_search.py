@@ -14,7 +14,7 @@ import operator
 import numpy as np
 import pytest
 
-from reference_impls.beam_search import beam_search as reference
+from tfprep.content.reference_impls.beam_search import beam_search as reference
 from tfprep.grading import checks as C
 
 FN = "beam_search"

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from reference_impls.bpe import bpe_encode as ref_encode
-from reference_impls.bpe import pair_counts
-from reference_impls.bpe import train_bpe as ref_train
+from tfprep.content.reference_impls.bpe import bpe_encode as ref_encode
+from tfprep.content.reference_impls.bpe import pair_counts
+from tfprep.content.reference_impls.bpe import train_bpe as ref_train
 from tfprep.grading import checks as C
 
 

@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.attention import softmax as ref_softmax
-from reference_impls.cross_entropy import cross_entropy as ref_ce
-from reference_impls.cross_entropy import log_softmax as ref_log_softmax
-from reference_impls.cross_entropy import perplexity as ref_ppl
+from tfprep.content.reference_impls.attention import softmax as ref_softmax
+from tfprep.content.reference_impls.cross_entropy import cross_entropy as ref_ce
+from tfprep.content.reference_impls.cross_entropy import log_softmax as ref_log_softmax
+from tfprep.content.reference_impls.cross_entropy import perplexity as ref_ppl
 from tfprep.grading import checks as C
 
 

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.distillation import distillation_loss as reference
-from reference_impls.distillation import log_softmax as ref_log_softmax
+from tfprep.content.reference_impls.distillation import distillation_loss as reference
+from tfprep.content.reference_impls.distillation import log_softmax as ref_log_softmax
 from tfprep.grading import checks as C
 
 FN = "distillation_loss"

@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.feed_forward import gelu as ref_gelu
-from reference_impls.feed_forward import sigmoid as ref_sigmoid
-from reference_impls.feed_forward import swiglu_ffn as ref_swiglu
+from tfprep.content.reference_impls.feed_forward import gelu as ref_gelu
+from tfprep.content.reference_impls.feed_forward import sigmoid as ref_sigmoid
+from tfprep.content.reference_impls.feed_forward import swiglu_ffn as ref_swiglu
 from tfprep.grading import checks as C
 
 

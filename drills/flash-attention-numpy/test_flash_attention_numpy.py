@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.attention import scaled_dot_product_attention
-from reference_impls.flash_attention_numpy import flash_attention as reference
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention
+from tfprep.content.reference_impls.flash_attention_numpy import flash_attention as reference
 from tfprep.grading import checks as C
 
 FN = "flash_attention"

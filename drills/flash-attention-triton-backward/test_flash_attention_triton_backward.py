@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference_impls.flash_attention_triton_backward import flash_attention as reference
+from tfprep.content.reference_impls.flash_attention_triton_backward import flash_attention as reference
 from tfprep.grading import checks as C
 
 FN = "flash_attention"

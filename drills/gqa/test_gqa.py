@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.attention import scaled_dot_product_attention as sdpa
-from reference_impls.gqa import grouped_query_attention as reference
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention as sdpa
+from tfprep.content.reference_impls.gqa import grouped_query_attention as reference
 from tfprep.grading import checks as C
 
 FN = "grouped_query_attention"

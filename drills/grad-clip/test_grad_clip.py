@@ -7,8 +7,8 @@ what each bug returns there.
 import numpy as np
 import pytest
 
-from reference_impls.grad_clip import EPS
-from reference_impls.grad_clip import clip_grad_norm as reference
+from tfprep.content.reference_impls.grad_clip import EPS
+from tfprep.content.reference_impls.grad_clip import clip_grad_norm as reference
 from tfprep.grading import checks as C
 
 FN = "clip_grad_norm"

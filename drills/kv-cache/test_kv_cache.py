@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from reference_impls.attention import scaled_dot_product_attention as sdpa
-from reference_impls.causal_mask import causal_mask
-from reference_impls.kv_cache import attend_step as reference
-from reference_impls.multi_head_attention import merge_heads, split_heads
-from reference_impls.multi_head_attention import multi_head_attention as full_mha
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention as sdpa
+from tfprep.content.reference_impls.causal_mask import causal_mask
+from tfprep.content.reference_impls.kv_cache import attend_step as reference
+from tfprep.content.reference_impls.multi_head_attention import merge_heads, split_heads
+from tfprep.content.reference_impls.multi_head_attention import multi_head_attention as full_mha
 from tfprep.grading import checks as C
 
 FN = "attend_step"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.layer_norm import layer_norm as ref_layer_norm
-from reference_impls.layer_norm import rms_norm as ref_rms_norm
+from tfprep.content.reference_impls.layer_norm import layer_norm as ref_layer_norm
+from tfprep.content.reference_impls.layer_norm import rms_norm as ref_rms_norm
 from tfprep.grading import checks as C
 
 LN_EPS, RMS_EPS = 1e-5, 1e-6  # the defaults of the contract

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.linear_attention import elu_feature_map as phi
-from reference_impls.linear_attention import linear_attention as reference
+from tfprep.content.reference_impls.linear_attention import elu_feature_map as phi
+from tfprep.content.reference_impls.linear_attention import linear_attention as reference
 from tfprep.grading import checks as C
 
 FN = "linear_attention"

@@ -6,8 +6,8 @@ so that alpha / r, alpha, r / alpha, 1 and alpha // r all differ.
 import numpy as np
 import pytest
 
-from reference_impls.lora import lora_forward as ref_forward
-from reference_impls.lora import lora_merge as ref_merge
+from tfprep.content.reference_impls.lora import lora_forward as ref_forward
+from tfprep.content.reference_impls.lora import lora_merge as ref_merge
 from tfprep.grading import checks as C
 
 

@@ -4,7 +4,7 @@ The learner's MultiHeadAttention is built (seeded), then the suite writes its ow
 into `qkv` and `proj`, so no check depends on the learner's initialisation and the scores are of
 order 1, where every classic bug moves the output well beyond the tolerance. The expected output
 is computed from those same weights with F.scaled_dot_product_attention in float64; expected
-gradients are the reference's (reference_impls.mha_module) with the learner's weights copied in.
+gradients are the reference's (tfprep.content.reference_impls.mha_module) with the learner's weights copied in.
 
 Diagnosis: `attend` below writes attention out in float64 with one knob per classic bug; each
 bug is emulated on the learner's own weights and inputs and named only when it is the unique
@@ -18,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference_impls.mha_module import MultiHeadAttention as Reference
+from tfprep.content.reference_impls.mha_module import MultiHeadAttention as Reference
 from tfprep.grading import checks as C
 
 M.setup()

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.mlm_masking import IGNORE_INDEX
+from tfprep.content.reference_impls.mlm_masking import IGNORE_INDEX
 from tfprep.grading import checks as C
 
 FN = "mask_for_mlm"

@@ -8,9 +8,9 @@ two experts the very same logit for every token.
 import numpy as np
 import pytest
 
-from reference_impls.moe_router import load_balancing_loss as reference_loss
-from reference_impls.moe_router import moe_forward as reference_forward
-from reference_impls.moe_router import top_k_route as reference_route
+from tfprep.content.reference_impls.moe_router import load_balancing_loss as reference_loss
+from tfprep.content.reference_impls.moe_router import moe_forward as reference_forward
+from tfprep.content.reference_impls.moe_router import top_k_route as reference_route
 from tfprep.grading import checks as C
 
 ROUTE, LOSS, FORWARD = "top_k_route", "load_balancing_loss", "moe_forward"

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from reference_impls.attention import scaled_dot_product_attention as sdpa
-from reference_impls.multi_head_attention import merge_heads, split_heads
-from reference_impls.multi_head_attention import multi_head_attention as reference
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention as sdpa
+from tfprep.content.reference_impls.multi_head_attention import merge_heads, split_heads
+from tfprep.content.reference_impls.multi_head_attention import multi_head_attention as reference
 from tfprep.grading import checks as C
 
 FN = "multi_head_attention"

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.positional_encoding import sinusoidal_encoding as reference
+from tfprep.content.reference_impls.positional_encoding import sinusoidal_encoding as reference
 from tfprep.grading import checks as C
 
 FN = "sinusoidal_encoding"

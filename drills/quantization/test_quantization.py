@@ -7,8 +7,8 @@ x / scale in float32 or float64, so q is compared exactly.
 import numpy as np
 import pytest
 
-from reference_impls.quantization import dequantize_int8 as reference_dequantize
-from reference_impls.quantization import quantize_int8 as reference
+from tfprep.content.reference_impls.quantization import dequantize_int8 as reference_dequantize
+from tfprep.content.reference_impls.quantization import quantize_int8 as reference
 from tfprep.grading import checks as C
 
 QFN, DFN = "quantize_int8", "dequantize_int8"

@@ -6,7 +6,7 @@ bucketing returns exactly it on the same positions (and only when a single bug d
 import numpy as np
 import pytest
 
-from reference_impls.relative_position_bias import relative_position_bucket as reference
+from tfprep.content.reference_impls.relative_position_bias import relative_position_bucket as reference
 from tfprep.grading import checks as C
 
 FN = "relative_position_bucket"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.rope import apply_rope as reference
-from reference_impls.rope import rope_frequencies
+from tfprep.content.reference_impls.rope import apply_rope as reference
+from tfprep.content.reference_impls.rope import rope_frequencies
 from tfprep.grading import checks as C
 
 FN = "apply_rope"

@@ -11,8 +11,8 @@ import operator
 
 import numpy as np
 
-from reference_impls.attention import softmax
-from reference_impls.sampling import sampling_distribution as reference
+from tfprep.content.reference_impls.attention import softmax
+from tfprep.content.reference_impls.sampling import sampling_distribution as reference
 from tfprep.grading import checks as C
 
 FN = "sample_token"

@@ -5,9 +5,9 @@ import numbers
 import numpy as np
 import pytest
 
-from reference_impls.scaling_laws import chinchilla_optimal as ref_optimal
-from reference_impls.scaling_laws import count_params as ref_count
-from reference_impls.scaling_laws import train_flops as ref_flops
+from tfprep.content.reference_impls.scaling_laws import chinchilla_optimal as ref_optimal
+from tfprep.content.reference_impls.scaling_laws import count_params as ref_count
+from tfprep.content.reference_impls.scaling_laws import train_flops as ref_flops
 from tfprep.grading import checks as C
 
 

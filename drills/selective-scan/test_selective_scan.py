@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.selective_scan import selective_scan as reference
+from tfprep.content.reference_impls.selective_scan import selective_scan as reference
 from tfprep.grading import checks as C
 
 FN = "selective_scan"

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from reference_impls.attention import scaled_dot_product_attention
-from reference_impls.sliding_window import sliding_window_attention as reference
-from reference_impls.sliding_window import sliding_window_mask as reference_mask
+from tfprep.content.reference_impls.attention import scaled_dot_product_attention
+from tfprep.content.reference_impls.sliding_window import sliding_window_attention as reference
+from tfprep.content.reference_impls.sliding_window import sliding_window_mask as reference_mask
 from tfprep.grading import checks as C
 
 MASK_FN = "sliding_window_mask"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference_impls.softmax import softmax as reference
-from reference_impls.softmax import softmax_backward as reference_backward
+from tfprep.content.reference_impls.softmax import softmax as reference
+from tfprep.content.reference_impls.softmax import softmax_backward as reference_backward
 from tfprep.grading import checks as C
 
 

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from reference_impls.causal_mask import causal_mask
-from reference_impls.feed_forward import gelu
-from reference_impls.layer_norm import layer_norm
-from reference_impls.multi_head_attention import multi_head_attention
-from reference_impls.transformer_block import pre_ln_block as reference
+from tfprep.content.reference_impls.causal_mask import causal_mask
+from tfprep.content.reference_impls.feed_forward import gelu
+from tfprep.content.reference_impls.layer_norm import layer_norm
+from tfprep.content.reference_impls.multi_head_attention import multi_head_attention
+from tfprep.content.reference_impls.transformer_block import pre_ln_block as reference
 from tfprep.grading import checks as C
 
 FN = "pre_ln_block"

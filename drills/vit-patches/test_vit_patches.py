@@ -6,7 +6,7 @@ encode their own (c, y, x) position let the messages say which pixel landed wher
 import numpy as np
 import pytest
 
-from reference_impls.vit_patches import patchify as reference
+from tfprep.content.reference_impls.vit_patches import patchify as reference
 from tfprep.grading import checks as C
 
 FN = "patchify"

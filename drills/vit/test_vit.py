@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference_impls.vit import patchify
+from tfprep.content.reference_impls.vit import patchify
 from tfprep.grading import checks as C
 
 M.setup()

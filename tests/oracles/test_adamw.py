@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.adamw import adamw_step
+from tfprep.content.reference_impls.adamw import adamw_step
 
 torch = pytest.importorskip("torch")
 

@@ -1,4 +1,4 @@
-"""Check reference_impls.alibi against the paper: its 8-head table and its official code.
+"""Check tfprep.content.reference_impls.alibi against the paper: its 8-head table and its official code.
 
 torch has no ALiBi, so the oracle is `get_slopes` transcribed from the paper's official
 repository (github.com/ofirpress/attention_with_linear_biases, fairseq/models/transformer.py),
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.alibi import alibi_bias, alibi_slopes
+from tfprep.content.reference_impls.alibi import alibi_bias, alibi_slopes
 
 
 def official_get_slopes(n):

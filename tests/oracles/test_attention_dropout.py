@@ -4,7 +4,7 @@ mask through the reference (a stand-in Generator whose `random()` reproduces the
 import numpy as np
 import pytest
 
-from reference_impls.attention_dropout import attention_with_dropout
+from tfprep.content.reference_impls.attention_dropout import attention_with_dropout
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

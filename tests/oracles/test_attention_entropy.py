@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.attention_entropy import attention_entropy
+from tfprep.content.reference_impls.attention_entropy import attention_entropy
 
 torch = pytest.importorskip("torch")
 

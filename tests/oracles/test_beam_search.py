@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.beam_search import beam_search
+from tfprep.content.reference_impls.beam_search import beam_search
 
 BOS, EOS, A, B, C = 0, 1, 2, 3, 4
 

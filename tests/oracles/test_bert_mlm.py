@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from reference_impls.bert_mlm import BertMLM  # noqa: E402
-from reference_impls.gpt import Block  # noqa: E402
+from tfprep.content.reference_impls.bert_mlm import BertMLM  # noqa: E402
+from tfprep.content.reference_impls.gpt import Block  # noqa: E402
 
 V, D, L, H, ML = 19, 24, 2, 3, 11
 

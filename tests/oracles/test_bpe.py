@@ -1,5 +1,5 @@
 """The BPE reference against merges and encodings worked by hand on toy corpora."""
-from reference_impls.bpe import bpe_encode, train_bpe
+from tfprep.content.reference_impls.bpe import bpe_encode, train_bpe
 
 
 def test_sennrich_toy_corpus():

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.causal_mask import causal_mask
+from tfprep.content.reference_impls.causal_mask import causal_mask
 
 SHAPES = [(1, 1), (5, 5), (3, 7), (1, 6), (7, 3), (6, 1)]
 

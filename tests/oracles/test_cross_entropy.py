@@ -1,10 +1,10 @@
-"""Check reference_impls.cross_entropy against torch.nn.functional.cross_entropy."""
+"""Check tfprep.content.reference_impls.cross_entropy against torch.nn.functional.cross_entropy."""
 import math
 
 import numpy as np
 import pytest
 
-from reference_impls.cross_entropy import cross_entropy, log_softmax, perplexity
+from tfprep.content.reference_impls.cross_entropy import cross_entropy, log_softmax, perplexity
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -4,7 +4,7 @@ explicit difference of two torch.softmax maps applied to v, which must agree."""
 import numpy as np
 import pytest
 
-from reference_impls.differential_attention import differential_attention
+from tfprep.content.reference_impls.differential_attention import differential_attention
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

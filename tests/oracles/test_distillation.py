@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.distillation import distillation_loss
+from tfprep.content.reference_impls.distillation import distillation_loss
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

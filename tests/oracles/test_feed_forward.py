@@ -1,8 +1,8 @@
-"""Check reference_impls.feed_forward against torch.nn.functional.gelu and silu."""
+"""Check tfprep.content.reference_impls.feed_forward against torch.nn.functional.gelu and silu."""
 import numpy as np
 import pytest
 
-from reference_impls.feed_forward import gelu, silu, swiglu_ffn
+from tfprep.content.reference_impls.feed_forward import gelu, silu, swiglu_ffn
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.flash_attention_numpy import flash_attention
+from tfprep.content.reference_impls.flash_attention_numpy import flash_attention
 
 
 @pytest.mark.parametrize("n,d,block_size", [(1, 8, 4), (37, 16, 8), (100, 32, 64), (64, 8, 64), (50, 8, 128)])

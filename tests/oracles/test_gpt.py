@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from reference_impls.gpt import GPT, Block  # noqa: E402
+from tfprep.content.reference_impls.gpt import GPT, Block  # noqa: E402
 
 V, D, L, H, ML = 23, 24, 2, 3, 10
 

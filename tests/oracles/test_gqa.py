@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.gqa import grouped_query_attention
+from tfprep.content.reference_impls.gqa import grouped_query_attention
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.grad_clip import clip_grad_norm
+from tfprep.content.reference_impls.grad_clip import clip_grad_norm
 
 torch = pytest.importorskip("torch")
 

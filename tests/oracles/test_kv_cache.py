@@ -3,7 +3,7 @@ multi-head attention (torch.nn.functional.multi_head_attention_forward) over the
 import numpy as np
 import pytest
 
-from reference_impls.kv_cache import attend_step
+from tfprep.content.reference_impls.kv_cache import attend_step
 
 torch = pytest.importorskip("torch")
 from torch_oracles import torch_mha  # noqa: E402

@@ -1,8 +1,8 @@
-"""Check reference_impls.layer_norm against torch.nn.functional.layer_norm and rms_norm."""
+"""Check tfprep.content.reference_impls.layer_norm against torch.nn.functional.layer_norm and rms_norm."""
 import numpy as np
 import pytest
 
-from reference_impls.layer_norm import layer_norm, rms_norm
+from tfprep.content.reference_impls.layer_norm import layer_norm, rms_norm
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

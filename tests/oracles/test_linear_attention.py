@@ -4,7 +4,7 @@ causal, rows normalised), which is what the reference must equal without ever bu
 import numpy as np
 import pytest
 
-from reference_impls.linear_attention import elu_feature_map, linear_attention
+from tfprep.content.reference_impls.linear_attention import elu_feature_map, linear_attention
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

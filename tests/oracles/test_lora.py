@@ -3,7 +3,7 @@ lora_A (r, d_in), lora_B (d_out, r), base(x) + lora_B(lora_A(x)) * alpha / r), a
 import numpy as np
 import pytest
 
-from reference_impls.lora import lora_forward, lora_merge
+from tfprep.content.reference_impls.lora import lora_forward, lora_merge
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.nn.utils import parametrize  # noqa: E402
 
-from reference_impls.lora_module import LoRALinear  # noqa: E402
+from tfprep.content.reference_impls.lora_module import LoRALinear  # noqa: E402
 
 F = torch.nn.functional
 

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from reference_impls.mha_module import MultiHeadAttention  # noqa: E402
+from tfprep.content.reference_impls.mha_module import MultiHeadAttention  # noqa: E402
 
 CASES = [(2, 7, 16, 4), (1, 5, 12, 1), (3, 6, 16, 8), (2, 1, 8, 2), (1, 9, 24, 3)]  # (B, T, d_model, n_heads)
 

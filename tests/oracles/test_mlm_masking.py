@@ -5,7 +5,7 @@ DataCollatorForLanguageModeling.torch_mask_tokens (Bernoulli(p) selection, Berno
 import numpy as np
 import pytest
 
-from reference_impls.mlm_masking import mask_for_mlm
+from tfprep.content.reference_impls.mlm_masking import mask_for_mlm
 
 
 class _Scripted:

@@ -4,7 +4,7 @@ Switch's loss (Fedus et al., 2021, eq. 4-6) on cases worked on paper."""
 import numpy as np
 import pytest
 
-from reference_impls.moe_router import load_balancing_loss, moe_forward, top_k_route
+from tfprep.content.reference_impls.moe_router import load_balancing_loss, moe_forward, top_k_route
 
 torch = pytest.importorskip("torch")
 

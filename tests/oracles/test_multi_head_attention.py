@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.multi_head_attention import multi_head_attention
+from tfprep.content.reference_impls.multi_head_attention import multi_head_attention
 
 torch = pytest.importorskip("torch")
 from torch_oracles import torch_mha  # noqa: E402

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from reference_impls.positional_encoding import sinusoidal_encoding
+from tfprep.content.reference_impls.positional_encoding import sinusoidal_encoding
 
 
 def test_hand_worked_d4():

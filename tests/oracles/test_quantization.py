@@ -4,7 +4,7 @@ quantize_per_tensor with zero point 0) given our scales, and the statement's exa
 import numpy as np
 import pytest
 
-from reference_impls.quantization import dequantize_int8, quantize_int8
+from tfprep.content.reference_impls.quantization import dequantize_int8, quantize_int8
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning")  # deprecated, still the kernel

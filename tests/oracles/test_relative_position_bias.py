@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.relative_position_bias import relative_position_bucket
+from tfprep.content.reference_impls.relative_position_bias import relative_position_bucket
 
 # num_buckets=32, max_distance=128, bidirectional: 16 buckets per direction, 8 exact;
 # d >= 8: 8 + floor(log(d/8) / log(16) * 8) = 8 + floor(2 log2(d / 8)): the thresholds are

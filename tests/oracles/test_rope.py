@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.rope import apply_rope
+from tfprep.content.reference_impls.rope import apply_rope
 
 
 def test_hand_worked():

@@ -4,7 +4,7 @@ formulation of Hugging Face's TemperatureLogitsWarper / TopKLogitsWarper / TopPL
 import numpy as np
 import pytest
 
-from reference_impls.sampling import sample_token, sampling_distribution
+from tfprep.content.reference_impls.sampling import sample_token, sampling_distribution
 
 
 def test_hand_worked_top_p_keeps_crossing_token():

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from reference_impls.scaling_laws import chinchilla_optimal, count_params, train_flops
+from tfprep.content.reference_impls.scaling_laws import chinchilla_optimal, count_params, train_flops
 
 
 def test_gpt3_shape():

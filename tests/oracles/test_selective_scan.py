@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from reference_impls.selective_scan import selective_scan
+from tfprep.content.reference_impls.selective_scan import selective_scan
 
 
 def make(seed, batch, L, D, N):

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
-from reference_impls.seq2seq import CrossAttention, Seq2Seq  # noqa: E402
+from tfprep.content.reference_impls.seq2seq import CrossAttention, Seq2Seq  # noqa: E402
 
 # nn.Transformer says it cannot use nested tensors with norm_first=True: true and irrelevant here.
 pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.sliding_window import sliding_window_attention, sliding_window_mask
+from tfprep.content.reference_impls.sliding_window import sliding_window_attention, sliding_window_mask
 
 
 def test_mask_hand_worked():

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reference_impls.softmax import softmax, softmax_backward
+from tfprep.content.reference_impls.softmax import softmax, softmax_backward
 
 torch = pytest.importorskip("torch")
 

@@ -6,7 +6,7 @@ token), compared by the frequencies of (number accepted, last token)."""
 import numpy as np
 import pytest
 
-from reference_impls.speculative_decoding import speculative_accept
+from tfprep.content.reference_impls.speculative_decoding import speculative_accept
 
 
 class _Scripted:

@@ -3,7 +3,7 @@ loaded with the same weights (attention biases zero, exact GELU, no dropout)."""
 import numpy as np
 import pytest
 
-from reference_impls.transformer_block import pre_ln_block
+from tfprep.content.reference_impls.transformer_block import pre_ln_block
 
 torch = pytest.importorskip("torch")
 

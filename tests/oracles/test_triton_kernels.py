@@ -12,9 +12,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("triton")
 F = torch.nn.functional
 
-from reference_impls.flash_attention_triton import flash_attention, forward  # noqa: E402
-from reference_impls.flash_attention_triton_backward import flash_attention as flash_attention_bwd  # noqa: E402
-from reference_impls.softmax_triton import softmax  # noqa: E402
+from tfprep.content.reference_impls.flash_attention_triton import flash_attention, forward  # noqa: E402
+from tfprep.content.reference_impls.flash_attention_triton_backward import flash_attention as flash_attention_bwd  # noqa: E402
+from tfprep.content.reference_impls.softmax_triton import softmax  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 FLOOR = {torch.float32: 1e-5, torch.float16: 1e-3, torch.bfloat16: 8e-3}

@@ -5,12 +5,12 @@ same weights, its block and whole forward pass against a recomputation with
 import numpy as np
 import pytest
 
-from reference_impls.vit_patches import patchify as patchify_np
+from tfprep.content.reference_impls.vit_patches import patchify as patchify_np
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from reference_impls.vit import ViT, patchify  # noqa: E402  (needs torch)
+from tfprep.content.reference_impls.vit import ViT, patchify  # noqa: E402  (needs torch)
 
 
 @pytest.mark.parametrize("B,C,S,p", [(2, 3, 8, 4), (1, 1, 8, 2), (3, 2, 12, 3), (1, 3, 16, 4), (2, 4, 6, 1)])

@@ -3,7 +3,7 @@ patch embedding, plus the statement's worked example by hand."""
 import numpy as np
 import pytest
 
-from reference_impls.vit_patches import patchify
+from tfprep.content.reference_impls.vit_patches import patchify
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

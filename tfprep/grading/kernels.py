@@ -69,7 +69,7 @@ def _inside_triton(run, counts: bool):
         if counts:
             _launches[0] += 1
             if _plugin._shortcuts.active and getattr(getattr(self, "fn", None), "__module__", "").startswith(
-                    "reference_impls"):
+                    _plugin.REFERENCES):
                 _plugin._shortcuts.reference_called()  # compiled kernels never run the swapped Python code
                 raise RuntimeError("tfprep's reference kernel may not be launched by a graded submission")
         _in_triton[0] += 1

@@ -59,7 +59,7 @@ def _watched_modules() -> dict[str, Any]:
     names = ["numpy", "numpy.linalg", "numpy.random", "numpy.testing", "math", "builtins",
              "pytest", "tfprep.grading.checks", "tfprep.grading.plugin", "tfprep.grading.models",
              "torch.nn.functional", "torch.nn.init"]
-    names += [n for n in sys.modules if n.startswith("reference_impls")]
+    names += [n for n in sys.modules if n.startswith(REFERENCES)]
     names += [n for n in sys.modules if n.startswith(("torch", "triton")) and n.count(".") == 0]
     return {n: sys.modules[n] for n in names if n in sys.modules}
 
@@ -103,8 +103,11 @@ def _check_tamper(when: str) -> str | None:
 
 # --- shortcuts: the submission's code may not use tfprep itself --------------------------------
 
+# The content ships inside tfprep (tfprep.content.*). The bare names are blocked too: a source
+# checkout on sys.path (an editable install) also makes them importable at the top level.
+REFERENCES = "tfprep.content.reference_impls"
+CONTENT_PACKAGES = (REFERENCES, "tfprep.content.drills", "tfprep.content.question_bank")
 OWN_PACKAGES = ("tfprep", "reference_impls", "drills", "question_bank")
-CONTENT_PACKAGES = ("reference_impls", "drills", "question_bank")
 # Tier 1 is graded on NumPy code: these compute with arrays (or implement the drills' concepts).
 OTHER_ARRAY_LIBRARIES = ("torch", "jax", "jaxlib", "tensorflow", "keras", "cupy", "mlx", "scipy", "sklearn",
                          "numba", "tinygrad", "paddle", "mxnet", "theano", "dask", "numexpr", "cunumeric")
@@ -258,7 +261,7 @@ def _reference_functions() -> list:
             found.append(obj)
 
     for modname, mod in list(sys.modules.items()):
-        if not modname.startswith("reference_impls") or mod is None:
+        if not modname.startswith(REFERENCES) or mod is None:
             continue
         for value in list(vars(mod).values()):
             add(value, modname)
