@@ -26,8 +26,11 @@ def _needs(request):
 
 
 def grade(d, path, trusted=False):
+    """Graded as `tfprep drill` grades it, but the child is forked from a warm server that has
+    imported the tier's libraries (tfprep.grading.warm; tests/test_grader.py runs the hostile
+    cases both ways): ~470 gradings, most of whose time would be importing torch again."""
     return run_suite(d.suite, path, drill=d.name, time_limit=max(d.time_limit, 60), memory_mb=d.memory_mb,
-                     tier=d.tier, trusted=trusted)
+                     tier=d.tier, trusted=trusted, warm=True)
 
 
 def explain(report):

@@ -19,13 +19,21 @@ CASES = Path(__file__).parent / "grader_cases"
 LANDLOCK = sandbox.landlock_abi() > 0
 
 
-def grade(case, tmp_path, time_limit=20, memory_mb=2048, env=None, tier="numpy"):
-    """Grade a case as the attention drill (a NumPy drill: its rules apply unless `tier` says otherwise)."""
+@pytest.fixture(params=[False, True], ids=["cold", "warm"])
+def warm(request):
+    """Each hostile case twice: in a plain `python -m pytest` child (what `tfprep drill` runs) and
+    in one forked from the warm server (tfprep.grading.warm, what the content check uses)."""
+    return request.param
+
+
+def grade(case, tmp_path, time_limit=20, memory_mb=2048, env=None, tier="numpy", warm=False):
+    """Grade a case as the attention drill (a NumPy drill: its rules apply unless `tier` says
+    otherwise; "torch" is the tier without the NumPy rules that the warm server also serves)."""
     d = drills.load("attention")
     target = tmp_path / "attention.py"
     shutil.copyfile(CASES / case, target)
     return run_suite(d.suite, target, drill="attention", time_limit=time_limit, memory_mb=memory_mb,
-                     extra_env=env, tier=tier)
+                     extra_env=env, tier=tier, warm=warm)
 
 
 def marked_processes(marker):
@@ -65,35 +73,36 @@ def messages(report):
     ("dirfd_reference.py", "part of tfprep's installed content"),
     ("subprocess_cat.py", "your code starts another process"),
 ])
-def test_verdicts(case, expected, tmp_path):
-    report = grade(case, tmp_path, env={"ATTACK_ROOT": str(Path(drills.paths.content("reference_impls")).parent)})
+def test_verdicts(case, expected, tmp_path, warm):
+    report = grade(case, tmp_path, env={"ATTACK_ROOT": str(Path(drills.paths.content("reference_impls")).parent)},
+                   warm=warm)
     assert not report.passed
     assert report.checks and report.checks_passed == 0
     assert expected in messages(report), messages(report)
 
 
-def test_os_exit_is_a_failure(tmp_path):
-    report = grade("os_exit.py", tmp_path)
+def test_os_exit_is_a_failure(tmp_path, warm):
+    report = grade("os_exit.py", tmp_path, warm=warm)
     assert not report.passed
     assert "ended early" in report.problem and "os._exit()" in report.problem
     assert "during the check" in report.problem
 
 
-def test_infinite_loop_times_out(tmp_path):
+def test_infinite_loop_times_out(tmp_path, warm):
     start = time.monotonic()
-    report = grade("infinite_loop.py", tmp_path, time_limit=3)
+    report = grade("infinite_loop.py", tmp_path, time_limit=3, warm=warm)
     assert time.monotonic() - start < 15
     assert not report.passed and "Time limit exceeded" in report.problem and "within 3 s" in report.problem
 
 
-def test_memory_blowup_is_reported(tmp_path):
-    report = grade("memory_blowup.py", tmp_path, memory_mb=1024)
+def test_memory_blowup_is_reported(tmp_path, warm):
+    report = grade("memory_blowup.py", tmp_path, memory_mb=1024, warm=warm)
     assert not report.passed
     assert "used more than 1.0 GB of memory" in messages(report)
 
 
-def test_segfault_is_reported(tmp_path):
-    report = grade("segfault.py", tmp_path)
+def test_segfault_is_reported(tmp_path, warm):
+    report = grade("segfault.py", tmp_path, warm=warm)
     assert not report.passed and "crashed (SIGSEGV)" in report.problem
 
 
@@ -105,22 +114,23 @@ def test_triton_drills_explain_a_crash():
     assert "crashed (SIGSEGV)" in report.problem and "mask=" in report.problem
 
 
-def test_output_flood_is_capped(tmp_path):
+def test_output_flood_is_capped(tmp_path, warm):
     start = time.monotonic()
-    report = grade("output_flood.py", tmp_path)
+    report = grade("output_flood.py", tmp_path, warm=warm)
     assert time.monotonic() - start < 30
     assert not report.passed and "printed more than 64 MB of output" in messages(report)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("case", ["orphan.py", "fork_chain.py", "setsid_daemon.py"])
-def test_nothing_outlives_grading(case, tmp_path):
+def test_nothing_outlives_grading(case, tmp_path, warm):
     """A grandchild in its own session, a chain of setsid forks, a double-forked daemon: none
     is alive once the grading returns (the grader is their subreaper and kills them all). Graded
     without the NumPy tier's rules, which would refuse to start the processes at all."""
     marker = f"tfprep-test-{uuid.uuid4()}"
     start = time.monotonic()
-    report = grade(case, tmp_path, env={"TFPREP_TEST_MARKER": marker, "ATTACK_DB": str(tmp_path / "x.db")}, tier="")
+    report = grade(case, tmp_path, env={"TFPREP_TEST_MARKER": marker, "ATTACK_DB": str(tmp_path / "x.db")}, tier="torch",
+                   warm=warm)
     assert time.monotonic() - start < 20
     assert not report.passed and "NOT IMPLEMENTED" in messages(report)
     assert marked_processes(marker) == []
@@ -177,10 +187,10 @@ def probe(report):
     return dict(part.split("=", 1) for part in msg.split("PROBE ", 1)[1].split(" (line")[0].split())
 
 
-def test_child_runs_in_a_private_directory(tmp_path, monkeypatch):
+def test_child_runs_in_a_private_directory(tmp_path, monkeypatch, warm):
     """cwd, HOME and TMPDIR are one private folder, gone afterwards; TFPREP_HOME is not inherited."""
     monkeypatch.setenv("TFPREP_WORKSPACE", str(tmp_path / "ws"))
-    seen = probe(grade("env_probe.py", tmp_path))
+    seen = probe(grade("env_probe.py", tmp_path, warm=warm))
     assert seen["tfprep_home"] == "None" and seen["workspace"] == "None"
     box = Path(seen["cwd"])
     assert Path(seen["home"]).parent == box and Path(seen["tmp"]).parent == box
@@ -255,7 +265,7 @@ def test_budget(sub):
     "    return len(m)\n",
     "import torch\n\ndef build(n):\n    return float(torch.ones(n // 8, dtype=torch.float64).sum())\n",
 ], ids=["numpy", "mmap", "torch"])
-def test_peak_memory_sees_every_library(how, tmp_path):
+def test_peak_memory_sees_every_library(how, tmp_path, warm):
     """256 MiB built with NumPy, an anonymous mmap (invisible to tracemalloc) or torch: all seen."""
     if "torch" in how:
         pytest.importorskip("torch")
@@ -263,7 +273,7 @@ def test_peak_memory_sees_every_library(how, tmp_path):
     suite.write_text(MEMORY_SUITE)
     sub = tmp_path / "s.py"
     sub.write_text(how)
-    report = run_suite(suite, sub, drill="memory", time_limit=60, memory_mb=4096)
+    report = run_suite(suite, sub, drill="memory", time_limit=60, memory_mb=4096, tier="torch", warm=warm)
     assert not report.passed
     used = report.checks[0].message
     assert used.startswith("used ") and float(used.split()[1]) >= 250 and used.split()[2] == "MB", used

@@ -118,13 +118,38 @@ _PRIVATE_ENV = ("TFPREP_HOME", "TFPREP_WORKSPACE", "TFPREP_TRUSTED", "TFPREP_SAN
                 "PYTEST_ADDOPTS")
 
 
+def _run_child(cmd: list[str], box: Path, env: dict[str, str], output: Path, memory_mb: int,
+               time_limit: float) -> tuple[int, bool]:
+    """Run the grading child `cmd`; (its exit code, whether it ran past `time_limit`)."""
+    with open(output, "wb") as out, Reaper() as reaper:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                cwd=box, env=env, start_new_session=True, preexec_fn=_limits(memory_mb))
+        timed_out = False
+        try:
+            rc = proc.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc.pid)
+            rc = proc.wait()
+        except BaseException:
+            _kill_group(proc.pid)
+            proc.wait()
+            raise
+        finally:
+            _kill_group(proc.pid)  # what is left of its process group
+            reaper.kill_all()  # and every descendant that left the group
+    return rc, timed_out
+
+
 def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, memory_mb: int,
               markers: str | None = None, extra_env: dict[str, str] | None = None,
-              crash_hint: str | None = None, tier: str = "", trusted: bool = False) -> Report:
+              crash_hint: str | None = None, tier: str = "", trusted: bool = False, warm: bool = False) -> Report:
     """Grade `submission` with the pytest file `suite`; never raises for anything the submission does.
 
     `tier` turns on that tier's rules (NumPy drills refuse other array libraries); `trusted`
-    (our own reference implementations only) lets the submission import tfprep's packages."""
+    (our own reference implementations only) lets the submission import tfprep's packages;
+    `warm` forks the child from a server that has imported the tier's libraries already
+    (tfprep.grading.warm: for many gradings in a row, as the content check does)."""
     start = time.monotonic()
     report = Report(drill=drill, file=str(submission), passed=False)
     with tempfile.TemporaryDirectory(prefix="tfprep-grade-") as tmp_name:
@@ -152,23 +177,14 @@ def run_suite(suite: Path, submission: Path, *, drill: str, time_limit: float, m
             env["TFPREP_TRUSTED"] = "1"
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")  # small inputs: threads only cost start-up time
-        with open(output, "wb") as out, Reaper() as reaper:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    cwd=box, env=env, start_new_session=True, preexec_fn=_limits(memory_mb))
-            timed_out = False
-            try:
-                rc = proc.wait(timeout=time_limit)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill_group(proc.pid)
-                rc = proc.wait()
-            except BaseException:
-                _kill_group(proc.pid)
-                proc.wait()
-                raise
-            finally:
-                _kill_group(proc.pid)  # what is left of its process group
-                reaper.kill_all()  # and every descendant that left the group
+        from tfprep.grading import warm as _warm
+
+        if warm and _warm.usable(tier, env):
+            output.touch()
+            rc, timed_out = _warm.server(tier, env).run(cmd[3:], cwd=str(box), env=env, output=str(output),
+                                                        memory_mb=memory_mb, time_limit=time_limit)
+        else:
+            rc, timed_out = _run_child(cmd, box, env, output, memory_mb, time_limit)
         records = _read_records(results)
         tail = _tail(output)
     report.duration_s = time.monotonic() - start
