@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
+
+from tfprep.grading.runner import _kill_group, _limits
 
 IMPORTS = {"numpy": ("pytest", "numpy"), "torch": ("pytest", "numpy", "torch"),
            "triton": ("pytest", "numpy", "torch", "triton", "triton.language")}
@@ -95,13 +96,6 @@ def server(tier: str, env: dict[str, str]) -> Server:
     return current
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 # --- the server ------------------------------------------------------------------------------
 
 def _child(request: dict) -> None:
@@ -123,8 +117,6 @@ def _child(request: dict) -> None:
         import tempfile
 
         tempfile.tempdir = None  # TMPDIR is the run's, not the server's
-        from tfprep.grading.runner import _limits
-
         _limits(int(request["memory_mb"]))()
         sys.path[0] = os.getcwd()
         sys.argv = ["pytest", *request["args"]]
