@@ -212,6 +212,8 @@ def test_gpt_play_trains_the_learners_model_and_samples(tfprep_home):
     assert start["vocab"] > 50 and start["params"] > 0  # a character vocabulary of tfprep's own answers
     sample = data["play"]["sample"]
     assert sample["text"].startswith("Attention") and len(sample["text"]) == len("Attention") + 400
+    saved = tfprep_home / "play" / "gpt" / "model.pt"  # for `tfprep viz gpt`
+    assert data["play"]["saved"]["path"] == sample["saved"] == str(saved) and saved.stat().st_size > 0
 
 
 def test_gpt_play_needs_a_passing_model(tfprep_home):

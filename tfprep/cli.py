@@ -770,6 +770,105 @@ def _watch(d, target: Path, conn) -> None:
         console.info("Stopped watching.")
 
 
+# --- viz ------------------------------------------------------------------------------------
+# `tfprep viz attention | gpt`: heatmaps of attention computed by the learner's own code. The core
+# is tfprep/viz.py (the learner's code runs in `python -m tfprep.vizchild`), the drawing
+# tfprep/heatmap.py; nothing here imports numpy, torch or matplotlib.
+
+viz_app = typer.Typer(help="See attention: heatmaps of weights computed by your own drill code.\n\nExamples:\n\n\b\n"
+                           "  tfprep viz attention\n  tfprep viz attention --png attention.png\n  tfprep viz gpt",
+                      no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(viz_app, name="viz")
+
+
+@viz_app.command("attention")
+@handled
+def viz_attention(
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Your attention file (default: the workspace's attention.py, as `tfprep drill attention` keeps it)."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", help="Folder of your drill files (default: env TFPREP_WORKSPACE, else `tfprep config workspace`, else TFPREP_HOME/workspace)."),
+    png: Optional[Path] = typer.Option(None, "--png", metavar="PATH", dir_okay=False, help="Also draw the heatmaps into this PNG (needs matplotlib: pip install 'tfprep[plot]'); a file already there is kept as PATH.<time>.bak."),
+    as_json: bool = typer.Option(False, "--json", help="Print the example (tokens, q, k, v) and each panel's weights as JSON."),
+) -> None:
+    """Your scaled_dot_product_attention on a labelled 9-token sentence, drawn as heatmaps.
+
+    The queries and keys are fixed and built so the pattern means something: each token looks
+    for a related one (sat and it look for the animal, mat for its preposition...). Rows are
+    queries, columns keys. Panels: full (no mask), causal (your attention with a causal mask),
+    sliding window (your sliding_window_mask as the mask, once your sliding-window drill file
+    exists) and ALiBi (your alibi_bias, once your alibi file exists: since the drill's signature
+    takes a boolean mask only, the bias is folded exactly into extra columns of q and k, as the
+    output says). Each panel is checked against tfprep's own softmax. Exit status: 0 shown; 1
+    your code failed (raised, wrong shapes, NaN, rows not summing to 1); 2 bad input (no such
+    file); 3 numpy or matplotlib missing.
+
+    Examples:
+
+    \b
+      tfprep viz attention
+      tfprep viz attention --file my_attention.py --png attention.png
+      tfprep viz attention --json | jq '.panels[0].weights'
+    """
+    from tfprep import viz
+
+    if as_json:
+        data = viz.attention(file, workspace, png)
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        from tfprep import console, heatmap
+
+        with console.grading_status("Running your attention", viz.ATTENTION_TIMEOUT):
+            data = viz.attention(file, workspace, png)
+        heatmap.attention(data)
+    if data["png"]:
+        typer.echo(f"Heatmaps written to {data['png']}" + (f" (the old file is kept as {data['png_kept']})"
+                                                           if data["png_kept"] else ""), err=as_json)
+    if data["failed"]:
+        raise typer.Exit(int(ExitStatus.FAILED))
+
+
+@viz_app.command("gpt")
+@handled
+def viz_gpt(
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="The text to run it on, 2 to 64 characters of its training alphabet (default: a sentence of its training text)."),
+    png: Optional[Path] = typer.Option(None, "--png", metavar="PATH", dir_okay=False, help="Also draw every head into this PNG (needs matplotlib: pip install 'tfprep[plot]'); a file already there is kept as PATH.<time>.bak."),
+    as_json: bool = typer.Option(False, "--json", help="Print every head's weights and numbers as JSON."),
+) -> None:
+    """Every head of the GPT that `tfprep drill gpt --play` trained: a heatmap each, and its numbers.
+
+    The saved model (TFPREP_HOME/play/gpt/model.pt) is rebuilt from the copy of your source saved
+    with it and run on the text; the weights are the results of the softmax calls of its forward
+    pass with shape (B, H, T, T) (or one (B, T, T) per head), so your code needs no changes. Per
+    head: entropy (nats, mean over queries 1..T-1; uniform: the same for a head spreading evenly
+    over the keys each query sees; ln T is the most a row can reach), the mean weight on the
+    previous token, on the token itself and on the first token (queries 2..T-1), and a reading,
+    the first that applies: previous-token (prev >= 0.5), self (self >= 0.5), first-token/sink
+    (first >= 0.5), uniform (entropy >= 0.9 x uniform), sharp (entropy <= 0.3 x uniform), else
+    mixed. Exit status: 2 no saved model or bad --text; 1 the model failed; 3 torch missing.
+
+    Examples:
+
+    \b
+      tfprep drill gpt --play           train your GPT (it is saved)
+      tfprep viz gpt
+      tfprep viz gpt --text "The KV cache grows." --png heads.png
+      tfprep viz gpt --json | jq '.heads[] | {layer, head, reading}'
+    """
+    from tfprep import viz
+
+    if as_json:
+        data = viz.gpt(text, png)
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        from tfprep import console, heatmap
+
+        with console.grading_status("Running your GPT", viz.GPT_TIMEOUT):
+            data = viz.gpt(text, png)
+        heatmap.gpt(data)
+    if data["png"]:
+        typer.echo(f"Heatmaps written to {data['png']}" + (f" (the old file is kept as {data['png_kept']})"
+                                                           if data["png_kept"] else ""), err=as_json)
+
+
 # --- interview ------------------------------------------------------------------------------
 
 @app.command()

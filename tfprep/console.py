@@ -959,7 +959,7 @@ def play_live(events, seconds: float, live: bool = True) -> dict:
     time, falling loss) on a terminal; returns what happened."""
     import contextlib
 
-    result: dict = {"start": None, "steps": [], "sample": None, "error": None}
+    result: dict = {"start": None, "steps": [], "sample": None, "saved": None, "error": None}
     progress = None
     if live and out.is_terminal:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -984,6 +984,8 @@ def play_live(events, seconds: float, live: bool = True) -> dict:
                     out.print(Text(f"step {e['step']}  {e['elapsed']:.0f} s  loss {e['loss']:.3f}"))
             elif kind == "sample":
                 result["sample"] = e
+            elif kind == "saved":
+                result["saved"] = e
             elif kind == "error":
                 result["error"] = e.get("message")
     return result
@@ -1001,6 +1003,11 @@ def play_result(result: dict) -> None:
         out.print(Text(f"Training stopped: {result['error']}", style="bold red"))
     if result["sample"]:
         out.print(Panel(Text(result["sample"]["text"]), title=Text("Your GPT writes"), title_align="left"))
+    saved = result.get("saved") or {}
+    if saved.get("path"):
+        out.print(Text(f"Saved to {saved['path']}: see its heads with `tfprep viz gpt`."))
+    elif saved.get("error"):
+        err.print(Text(f"warning: {saved['error']}", style="yellow"))
 
 
 def confirm(question: str) -> bool:

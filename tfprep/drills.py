@@ -156,8 +156,7 @@ def check_workspace(folder: Path) -> None:
 def backup(target: Path, now: datetime) -> Path:
     """Keep `target` as NAME.py.YYYY-MM-DDTHH-MM-SS.bak beside it (-2, -3... when that second is
     taken); never overwrites anything. Returns the backup's path."""
-    stamp = now.astimezone().strftime("%Y-%m-%dT%H-%M-%S")
-    return paths.keep_beside(target, lambda n: f"{target.name}.{stamp}{'' if n == 1 else f'-{n}'}.bak")
+    return paths.keep_as_bak(target, now)
 
 
 def reset(drill: Drill, target: Path, conn: sqlite3.Connection, now: datetime | None = None) -> Path | None:

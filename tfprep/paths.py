@@ -68,6 +68,15 @@ def drills_dir() -> Path:
     return content("drills")
 
 
+def keep_as_bak(path: Path, now=None) -> Path:
+    """Keep `path` beside it as NAME.YYYY-MM-DDTHH-MM-SS.bak (-2, -3... when that second is taken;
+    `now`, a datetime, default the present); never overwrites anything. Returns the kept path."""
+    from datetime import datetime
+
+    stamp = (now or datetime.now()).astimezone().strftime("%Y-%m-%dT%H-%M-%S")
+    return keep_beside(path, lambda n: f"{path.name}.{stamp}{'' if n == 1 else f'-{n}'}.bak")
+
+
 def keep_beside(path: Path, name: Callable[[int], str], *, link: bool = True) -> Path:
     """Keep `path` under the first free name beside it (`name(1)`, `name(2)`, ...) and return that
     path: a hard link where `link` and the file system allow (atomic, no copy), else an exclusive

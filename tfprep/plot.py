@@ -45,12 +45,9 @@ def write(data: dict, path: Path) -> Path:
     try:
         fig.savefig(tmp, format="png")
         if path.exists():  # the old chart is kept beside it, never overwritten
-            from datetime import datetime
-
             from tfprep import paths
 
-            stamp = datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
-            paths.keep_beside(path, lambda n: f"{path.name}.{stamp}{'' if n == 1 else f'-{n}'}.bak")
+            paths.keep_as_bak(path)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
