@@ -28,13 +28,14 @@ from typing import Any
 from tfprep import paths
 from tfprep.errors import TfprepError
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# patterns as text: `re` compiles (and caches) them when a bank is validated, not at every start-up
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LIST_FIELDS = {"key_points": (3, 6), "follow_ups": (0, 10), "tags": (1, 8), "drills": (0, 10)}
 TEXT_FIELDS = ("id", "question", "answer")
 QUESTION_FIELDS = set(TEXT_FIELDS) | set(LIST_FIELDS) | {"difficulty", "sources"}
 # The papers or reports an answer's claims rest on: where a learner checks (and quotes) them.
 SOURCE_FIELDS = {"title": str, "authors": str, "year": int, "url": str, "arxiv": str, "where": str}
-ARXIV_RE = re.compile(r"^\d{4}\.\d{4,5}$")
+ARXIV_PATTERN = r"^\d{4}\.\d{4,5}$"
 MAX_SOURCES = 8
 BANK_FIELDS = {"bank", "title", "description", "questions"}
 KEY_POINT_RULES = ("all", "any", "window")  # besides `text`, what a key point's mapping may hold
@@ -367,7 +368,7 @@ def parse_file(path: Path, catalog: set[str] | None = None) -> tuple[BankFile, l
             if name in item and (not isinstance(item[name], str) or not item[name].strip()):
                 problem(field_lines[name], f"`{name}` must be non-empty text, got {_show(item[name])}")
         if isinstance(qid, str):
-            if not ID_RE.match(qid):
+            if not re.match(ID_PATTERN, qid):
                 problem(field_lines["id"], f"id {_show(qid)} must be lowercase kebab-case (a-z, 0-9, -)")
             if qid in seen:
                 problem(field_lines["id"], f"duplicate id {_show(qid)} (first at line {seen[qid]})")
@@ -472,7 +473,7 @@ def _source_problems(sources: Any) -> list[str]:
                 out.append(f"source {i}: `year` must be a year such as 2017, got {_show(value)}")
         if "arxiv" not in src and "url" not in src:
             out.append(f"source {i}: give its `arxiv` id or an `url`")
-        if isinstance(src.get("arxiv"), str) and not ARXIV_RE.match(src["arxiv"]):
+        if isinstance(src.get("arxiv"), str) and not re.match(ARXIV_PATTERN, src["arxiv"]):
             out.append(f"source {i}: `arxiv` must look like 1706.03762, got {_show(src['arxiv'])}")
         if isinstance(src.get("url"), str) and not src["url"].startswith(("https://", "http://")):
             out.append(f"source {i}: `url` must start with https://, got {_show(src['url'])}")

@@ -1175,8 +1175,34 @@ def paths() -> None:
                          ("drills", str(p.drills_dir())), ("reference implementations", str(p.content("reference_impls")))])
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """`app` with only what `args` runs built: the command (or group) they name, or none for the
+    home screen (`tfprep` alone). Typer makes a Click command of every registered command at each
+    start (~5 ms, nearly all of it for commands that do not run). The root callback, its options
+    and the command itself are the same objects, so the command's help, errors and behaviour do
+    not change; anything else (an option or a typo first, shell completion) gets the whole app,
+    so `tfprep --help`, "No such command" and completion see every command."""
+    import os
+
+    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    if args and args[0].startswith("-"):
+        return app
+    from copy import copy
+    from typer.main import get_command_name
+
+    wanted = args[0] if args else None
+    commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__)) == wanted]
+    groups = [g for g in app.registered_groups if g.name == wanted]
+    if args and not commands and not groups:
+        return app
+    one = copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
+
+
 def main() -> None:
-    app()
+    _app_for(sys.argv[1:])()
 
 
 if __name__ == "__main__":

@@ -66,8 +66,9 @@ def path() -> Path:
 
 # --- reading -------------------------------------------------------------------------------------
 
-_LINE_RE = re.compile(r"\(at line (\d+)")
-_KEY_RE = re.compile(r"""^\s*([A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')\s*=""")
+# patterns as text: `re` compiles (and caches) each on first use, not at every start-up
+_LINE_PATTERN = r"\(at line (\d+)"
+_KEY_PATTERN = r"""^\s*([A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')\s*="""
 
 
 def _text(file: Path) -> str | None:
@@ -138,7 +139,7 @@ def _parse(file: Path, text: str) -> dict[str, Any]:
         line = getattr(exc, "lineno", None)
         message = str(getattr(exc, "msg", None) or exc)
         if line is None:
-            m = _LINE_RE.search(message)
+            m = re.search(_LINE_PATTERN, message)
             line = int(m.group(1)) if m else text.count("\n") + 1  # "(at end of document)"
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", message)
         raise TfprepError(f"{file}:{line}: config.toml is not valid TOML: {message}",
@@ -151,7 +152,7 @@ def _lines_of(text: str) -> dict[str, int]:
     for n, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("["):
             break
-        m = _KEY_RE.match(line)
+        m = re.match(_KEY_PATTERN, line)
         if m:
             found.setdefault(m.group(1).strip("\"'"), n)
     return found
@@ -261,7 +262,7 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-_VALUE_RE = re.compile(r"""^(\s*\S+?\s*=\s*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s#]+)(\s*#.*)?\s*$""")
+_VALUE_PATTERN = r"""^(\s*\S+?\s*=\s*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s#]+)(\s*#.*)?\s*$"""
 
 
 def _edit(name: str, value: Any | None) -> Path:
@@ -278,7 +279,7 @@ def _edit(name: str, value: Any | None) -> Path:
     else:
         new = f"{name} = {_toml_value(value)}"
         if at is not None:
-            m = _VALUE_RE.match(lines[at - 1])
+            m = re.match(_VALUE_PATTERN, lines[at - 1])
             comment = m.group(3) if m and m.group(3) else ""
             lines[at - 1] = new + (" " + comment.strip() if comment else "")
         else:

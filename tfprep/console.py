@@ -5,14 +5,15 @@ import os
 import sys
 from datetime import datetime
 
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
-# emoji=False: no `:name:` codes in our text, and their table (~2 ms) is then never loaded
+# Panel, Table and box are imported by the functions that draw them: the home screen and the
+# one-line messages need only Text, and rich.table (with fractions and decimal) is ~4 ms.
+
+# emoji=False: no `:name:` codes in our text, and their table (~2 ms) is then never loaded (a
+# Panel's title is rendered with emoji codes on when it is a str: titles are Text here)
 out = Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 err = Console(stderr=True, highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 
@@ -86,6 +87,8 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
 def question(q, index: int, total: int, due_info: str = "", counts: dict | None = None) -> None:
     """The question in a panel; its title: bank, id, difficulty, index/total and, as Anki shows
     them, the cards left: new, learning, review (`counts`, from QuizSession.counts)."""
+    from rich.panel import Panel
+
     title = Text.assemble((q.bank, "bold"), f" · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}")
     if counts is not None:
         title.append("  ")
@@ -101,6 +104,8 @@ def markdown(text: str):
     """An answer's Markdown: the subset the banks use drawn here from tfprep.mdlite's blocks
     (paragraphs, lists, bold, italic, code, links), anything else (tables...) by rich.markdown,
     whose import (markdown-it, pygments: ~30 ms) a quiz then only pays for such an answer."""
+    from rich.table import Table
+
     from tfprep import mdlite
 
     blocks = mdlite.parse(text)
@@ -135,7 +140,10 @@ def markdown(text: str):
 def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None) -> None:
     """The model answer, key points (marked when typed) and follow-ups; `practise`: the related
     drills that exist (default: all the question names)."""
-    out.print(Panel(markdown(q.answer.strip()), title="Model answer", title_align="left", border_style="green"))
+    from rich.panel import Panel
+    from rich.table import Table
+
+    out.print(Panel(markdown(q.answer.strip()), title=Text("Model answer"), title_align="left", border_style="green"))
     table = Table.grid(padding=(0, 1))
     for i, point in enumerate(q.key_points):
         mark = "•" if marks is None else ("[green]✓[/]" if marks[i] else "[red]✗[/]")
@@ -222,6 +230,8 @@ def set_aside(card_id: str, how: str, back=None) -> None:
 
 
 def summary(data: dict) -> None:
+    from rich.table import Table
+
     table = Table(title="Session summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -277,6 +287,8 @@ def home(data: dict, next_card_in: str | None, home_dir: str) -> None:
 
 def plan(data: dict) -> None:
     """The plan's days with progress marks; with an interview date, the load and the recall forecast."""
+    from rich.table import Table
+
     t = Table(title=Text(f"Prep plan from {data['start']}" + (f" to the interview on {data['interview']}"
                                                              if data.get("interview") else "")), title_justify="left")
     for col in ("day", "date", "topic", "cards seen", "drills"):
@@ -326,6 +338,8 @@ def when(dt: datetime | None) -> str:
 # --- stats, banks, paths --------------------------------------------------------------------
 
 def stats(data: dict) -> None:
+    from rich.table import Table
+
     t = Table(title="Reviews", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
@@ -567,6 +581,8 @@ def drills_chart(by_tier: dict[str, dict], width: int = CHART_WIDTH) -> list[Tex
 
 
 def bank_list(rows: list[dict]) -> None:
+    from rich.table import Table
+
     t = Table(title="Question banks", title_justify="left")
     for col in ("bank", "title", "questions", "new", "due now"):
         t.add_column(col, justify="right" if col in ("questions", "new", "due now") else "left")
@@ -577,6 +593,8 @@ def bank_list(rows: list[dict]) -> None:
 
 def search_results(rows: list[dict], text: str) -> None:
     """`bank search`: id, bank and question of each match, best first."""
+    from rich.table import Table
+
     if not rows:
         out.print(Text(f"No question matches {text!r}."))
         return
@@ -611,6 +629,8 @@ def leech(card_id: str, lapses: int) -> None:
 
 def settings_table(rows: list[dict], config_file: str) -> None:
     """`tfprep config`: each setting, its value, where the value comes from, what is allowed."""
+    from rich.table import Table
+
     t = Table(title=Text(f"Settings ({config_file})"), title_justify="left")
     for col in ("setting", "value", "from", "allowed"):
         t.add_column(col, overflow="fold")
@@ -643,6 +663,9 @@ FINDING_STYLE = {"ok": "green", "missing": "yellow", "broken": "bold red"}
 
 def findings(rows: list[dict]) -> None:
     """`tfprep doctor`: one row per capability (status, name, what was found, the fix), then the verdict."""
+    from rich import box
+    from rich.table import Table
+
     t = Table(show_header=False, box=box.SIMPLE)
     t.add_column(no_wrap=True)
     t.add_column(style="bold", no_wrap=True)
@@ -676,6 +699,8 @@ def repair_result(r: dict) -> None:
 
 
 def paths_table(rows: list[tuple[str, str]]) -> None:
+    from rich.table import Table
+
     t = Table(show_header=False)
     t.add_column(style="bold")
     t.add_column()
@@ -714,6 +739,8 @@ def drill_list(rows: list[dict]) -> None:
     """The drill table on a terminal: every name whole (never wrapped or cut), the other columns
     dropped, topic first, when the terminal is too narrow. Piped: one plain line per drill,
     NAME<TAB>tier<TAB>status<TAB>due (YYYY-MM-DD, or - when not scheduled)."""
+    from rich.table import Table
+
     from tfprep import store
 
     days = [store.local_day(store.parse_ts(r["due"])) if r.get("due") else None for r in rows]
@@ -769,6 +796,7 @@ def drill_review(review) -> None:
 
 def statement(drill, path, hints: bool = True) -> None:
     from rich.markdown import Markdown
+    from rich.panel import Panel
 
     out.print(Panel(Markdown(drill.statement.strip()), title=Text.assemble((drill.title, "bold"),
                     f" · {drill.name} · {drill.tier}"), title_align="left", border_style="blue"))
@@ -790,6 +818,8 @@ def to_stderr() -> None:
 
 
 def interview_plan(items, minutes: int) -> None:
+    from rich.table import Table
+
     t = Table(title=f"Mock interview: {minutes} minutes, {len(items)} parts", title_justify="left")
     for col in ("#", "part", "minutes", "what"):
         t.add_column(col, justify="right" if col in ("#", "minutes") else "left", overflow="fold")
@@ -807,10 +837,14 @@ def interview_item(item) -> None:
 
 
 def typed_answer(text: str) -> None:
-    out.print(Panel(Text(text), title="Your answer", title_align="left", border_style="cyan"))
+    from rich.panel import Panel
+
+    out.print(Panel(Text(text), title=Text("Your answer"), title_align="left", border_style="cyan"))
 
 
 def scorecard(card: dict) -> None:
+    from rich.table import Table
+
     t = Table(title="Scorecard", title_justify="left")
     for col in ("#", "part", "result", "time used", "budget"):
         t.add_column(col, justify="right" if col in ("#", "time used", "budget") else "left", overflow="fold")
@@ -839,6 +873,7 @@ def hints(revealed: list[str], new_index: int, total: int) -> None:
 
 
 def solution(source: str, path) -> None:
+    from rich.panel import Panel
     from rich.syntax import Syntax
 
     # word_wrap: long lines wrap at the terminal's width instead of being cropped
@@ -871,6 +906,9 @@ def diagnosis_lines(rep) -> list[Text]:
 def report(rep, notes: list[str] | None = None) -> None:
     """The grading report: the diagnosis first, then one row per check (identical failures
     collapsed into one row with a count), notes, and the verdict. All text is printed as is."""
+    from rich import box
+    from rich.table import Table
+
     out.print(Text(f"{rep.drill}: {rep.file}", style="bold"))
     for line in diagnosis_lines(rep):
         out.print(line)
@@ -993,6 +1031,8 @@ def play_live(events, seconds: float, live: bool = True) -> dict:
 
 def play_result(result: dict) -> None:
     """The loss curve's ends and the sample, or why training stopped; the model's text as is."""
+    from rich.panel import Panel
+
     steps = result["steps"]
     if steps:
         first, last = steps[0], steps[-1]
@@ -1024,6 +1064,9 @@ SHORT = {"yours": "yours", "reference": "ref", "sdpa_flash": "FA2", "sdpa_defaul
 def bench_table(result: dict) -> None:
     """TFLOP/s per candidate, and the subject's speed relative to SDPA's FLASH backend (FA2), SDPA's
     default backend, the reference, and the device's matmul peak."""
+    from rich import box
+    from rich.table import Table
+
     subject = result["subject"]
     names = list(result["rows"][0]["tflops"]) if result["rows"] else []
     t = Table(title=f"Flash attention TFLOP/s, {result['dtype']}, B={result['B']} H={result['H']}\n"

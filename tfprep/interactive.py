@@ -66,10 +66,18 @@ def _reveal(q, marks, suggested) -> None:
                      f"{int(suggested)} {console.RATING_NAME[int(suggested)]}.")
 
 
+def _previews(session: QuizSession, q) -> dict[Rating, str]:
+    """What each rating would do, as the prompt shows it: the interval, or "practice" when
+    cramming (nothing is scheduled then, so FSRS is not asked: no `fsrs` import)."""
+    if session.cram:
+        return {r: "practice" for r in Rating}
+    return {r: human_interval(iv) for r, iv in session.preview(q).items()}
+
+
 def _ask_rating(session: QuizSession, q, suggested: Rating | None):
     """A rating line from the pipe: 1-4, u (undo), q; anything else, an empty line included, is
     asked again (the suggestion is only shown: the learner rates)."""
-    previews = {r: ("practice" if session.cram else human_interval(iv)) for r, iv in session.preview(q).items()}
+    previews = _previews(session, q)
     while True:
         answer = console.ask(console.rating_prompt(previews, int(suggested) if suggested else None,
                                                    session.can_undo))
@@ -139,8 +147,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
                 if type_answers and answer.strip():
                     console.typed_answer(answer)
                 _reveal(q, marks, suggested)
-                previews = {r: ("practice" if session.cram else human_interval(iv))
-                            for r, iv in session.preview(q).items()}
+                previews = _previews(session, q)
                 outcome = None
                 note = ""
                 while outcome is None:

@@ -24,13 +24,15 @@ ENTER, SPACE, ESC, EOF = "enter", "space", "esc", "eof"
 def interactive() -> bool:
     """Whether the quiz talks to a person at a terminal (single keys) rather than to a pipe."""
     try:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            return False
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+    try:
         import termios  # noqa: F401  (POSIX only: elsewhere the quiz reads lines)
     except ImportError:
         return False
-    try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
-    except (AttributeError, ValueError):  # a closed or replaced stream
-        return False
+    return True
 
 
 class TimeUp(Exception):

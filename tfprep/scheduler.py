@@ -1,11 +1,17 @@
-"""FSRS scheduling through the `fsrs` library, with the clock passed in so tests are exact."""
+"""FSRS scheduling through the `fsrs` library, with the clock passed in so tests are exact.
+
+`fsrs` (with typing_extensions, which it needs: ~5 ms) is imported on first use, not with this
+module: the home screen and a quiz's first card need only `Rating`, a cram quiz nothing more.
+"""
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-import fsrs
+if TYPE_CHECKING:
+    import fsrs
 
 
 class Rating(IntEnum):
@@ -23,23 +29,40 @@ class Scheduler:
             from tfprep.errors import TfprepError
 
             raise TfprepError(f"desired retention must be between 0.70 and 0.99, got {desired_retention}")
-        kwargs = {} if steps else {"learning_steps": (), "relearning_steps": ()}
-        self._fsrs = fsrs.Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz, **kwargs)
+        self._kwargs = {"desired_retention": desired_retention, "enable_fuzzing": fuzz,
+                        **({} if steps else {"learning_steps": (), "relearning_steps": ()})}
+        self._scheduler = None
+
+    @property
+    def _fsrs(self) -> fsrs.Scheduler:
+        """The `fsrs` library's scheduler, made (and the library imported) on first use."""
+        if self._scheduler is None:
+            import fsrs
+
+            self._scheduler = fsrs.Scheduler(**self._kwargs)
+        return self._scheduler
 
     @staticmethod
     def new_card(now: datetime) -> fsrs.Card:
+        import fsrs
+
         return fsrs.Card(card_id=0, due=now)
 
     @staticmethod
     def load(data: str) -> fsrs.Card:
+        import fsrs
+
         return fsrs.Card.from_json(data)
 
     def review(self, card: fsrs.Card, rating: Rating, now: datetime, seed: int | None = None) -> fsrs.Card:
         """The card after `rating` at `now`. The `fsrs` library draws its interval fuzz from the
         `random` module: with `seed`, that draw is fixed, so a review can be previewed and replayed."""
+        import fsrs
+
+        scheduler = self._fsrs  # made first: nothing may draw from `random` between seed and review
         if seed is not None:
             random.seed(seed)
-        new, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), review_datetime=now)
+        new, _ = scheduler.review_card(card, fsrs.Rating(int(rating)), review_datetime=now)
         return new
 
     def retrievability(self, card: fsrs.Card, when: datetime) -> float:
