@@ -355,6 +355,28 @@ def test_json_errors_are_json(tfprep_home, args, status, says):
         assert "doctor --repair" in data["hint"]
 
 
+@pytest.mark.parametrize("args, says", [
+    (["drill", "gpt", "--play", "--seconds", "soon", "--json"], "'soon' is not a valid float"),
+    (["drill", "attention", "--no-such-option", "--json"], "No such option: --no-such-option"),
+    (["stats", "--json", "--plot"], "Option '--plot' requires an argument"),
+    (["interview", "--minutes", "abc", "--json"], "'abc' is not a valid int"),
+    (["plan", "--target", "high", "--json"], "'high' is not a valid float"),
+])
+def test_usage_errors_with_json_are_json(tfprep_home, args, says):
+    """Click's own parsing errors, raised before any tfprep code runs: JSON on stdout as well."""
+    res = run_tfprep(*args)
+    assert res.returncode == 2, res.stderr
+    data = json.loads(res.stdout)
+    assert set(data) == {"error", "hint", "status"} and data["status"] == 2
+    assert says in data["error"] and "--help" in data["hint"]
+    assert says in res.stderr  # the person still sees Click's message (and its usage text)
+
+
+def test_usage_errors_without_json_stay_text(tfprep_home):
+    res = run_tfprep("quiz", "--new", "lots")
+    assert res.returncode == 2 and res.stdout == "" and "'lots' is not a valid int" in res.stderr
+
+
 def test_missing_capability_as_json(cli, monkeypatch, tmp_path):
     import importlib.util
 

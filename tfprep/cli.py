@@ -1202,7 +1202,28 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def main() -> None:
-    _app_for(sys.argv[1:])()
+    args = sys.argv[1:]
+    if "--json" not in args:
+        _app_for(args)()
+        return
+    # --json: Click's own usage errors (a bad option value, an unknown option) are JSON on stdout
+    # too, like every error a command reports (`handled`); the usage text still goes to stderr.
+    try:
+        from typer._click import exceptions as click_errors  # typer 0.26-0.28 bundle their Click
+    except ImportError:  # pragma: no cover - a typer on the real Click
+        from click import exceptions as click_errors
+    try:
+        status = _app_for(args)(standalone_mode=False)
+    except click_errors.ClickException as exc:
+        hint = f"see `{exc.ctx.command_path} --help`" if getattr(exc, "ctx", None) else "see `tfprep --help`"
+        typer.echo(json.dumps({"error": exc.format_message(), "hint": hint, "status": exc.exit_code}))
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.Abort:  # end of input at a prompt
+        typer.echo(json.dumps({"error": "aborted", "hint": None, "status": 1}))
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(status if isinstance(status, int) else 0)  # commands return None; typer.Exit gives its code
 
 
 if __name__ == "__main__":
