@@ -3,8 +3,8 @@
     python benchmarks/startup.py [--runs 15]
 
 Reports `tfprep --version`, `tfprep --help`, `tfprep` alone (the home screen) and a scripted
-one-card quiz, each divided by the
-median of `python -c "import typer, rich"` measured in the same run (target: <= 1.5), then a
+one-card quiz (--cram: nothing is scheduled), each divided by the median of
+`python -c "import typer, rich"`, run interleaved with them (target: <= 1.5), then a
 quiz start, `tfprep stats` and the home screen on a store of 10,000 cards and 100,000 reviews, divided by the
 same commands on an empty store (target: <= 2.0).
 """
@@ -24,13 +24,16 @@ from pathlib import Path
 BIN = Path(sys.executable).with_name("tfprep")
 
 
-def median_time(cmd: list[str], runs: int, stdin: str = "", env: dict | None = None) -> float:
-    times = []
+def median_times(jobs: dict[str, tuple[list[str], str, dict]], runs: int) -> dict[str, float]:
+    """Median wall time of each job (command, stdin, env), the jobs interleaved run by run so a
+    change in the machine's load moves them all alike (their ratios are what is reported)."""
+    times: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, (cmd, stdin, env) in jobs.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, check=False)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def fill_store(home: Path, n_cards: int = 10_000, n_reviews: int = 100_000) -> None:
@@ -69,26 +72,25 @@ def main() -> None:
         for env in (env_empty, env_big):
             for warm in (quiz, [str(BIN)], [str(BIN), "stats", "--json"]):
                 subprocess.run(warm, input="\n3\n", capture_output=True, text=True, env=env)
-        baseline = median_time([sys.executable, "-c", "import typer, rich"], args.runs, env=env_empty)
-        rows = [
-            ("tfprep --version", median_time([str(BIN), "--version"], args.runs, env=env_empty)),
-            ("tfprep --help", median_time([str(BIN), "--help"], args.runs, env=env_empty)),
-            ("tfprep (home screen)", median_time([str(BIN)], args.runs, env=env_empty)),
-            ("one-card quiz (scripted)", median_time(quiz, args.runs, "\n3\n", env=env_empty)),
-        ]
-        print(f"baseline `python -c 'import typer, rich'`: {baseline * 1000:.0f} ms (median of {args.runs})")
+        base = [sys.executable, "-c", "import typer, rich"]
+        t = median_times({"baseline": (base, "", env_empty),
+                          "tfprep --version": ([str(BIN), "--version"], "", env_empty),
+                          "tfprep --help": ([str(BIN), "--help"], "", env_empty),
+                          "tfprep (home screen)": ([str(BIN)], "", env_empty),
+                          "one-card quiz (scripted)": (quiz, "\n3\n", env_empty)}, args.runs)
+        baseline = t.pop("baseline")
+        print(f"baseline `python -c 'import typer, rich'`: {baseline * 1000:.0f} ms (median of {args.runs}, "
+              "interleaved with the commands)")
         print(f"{'command':<28}{'median ms':>10}{'ratio':>8}   target <= 1.5")
-        for name, t in rows:
-            print(f"{name:<28}{t * 1000:>10.0f}{t / baseline:>8.2f}")
+        for name, value in t.items():
+            print(f"{name:<28}{value * 1000:>10.0f}{value / baseline:>8.2f}")
         print()
         print(f"{'10k cards / 100k reviews':<28}{'empty ms':>10}{'big ms':>9}{'ratio':>8}   target <= 2.0")
         for name, cmd, stdin in (("quiz start (one card)", quiz, "\n3\n"),
                                  ("tfprep stats --json", [str(BIN), "stats", "--json"], ""),
                                  ("tfprep (home screen)", [str(BIN)], "")):
-            t_empty = median_time(cmd, args.runs, stdin, env=env_empty)
-            t_big = median_time(cmd, args.runs, stdin, env=env_big)
-            print(f"{name:<28}{t_empty * 1000:>10.0f}{t_big * 1000:>9.0f}{t_big / t_empty:>8.2f}")
-
+            both = median_times({"empty": (cmd, stdin, env_empty), "big": (cmd, stdin, env_big)}, args.runs)
+            print(f"{name:<28}{both['empty'] * 1000:>10.0f}{both['big'] * 1000:>9.0f}{both['big'] / both['empty']:>8.2f}")
 
 if __name__ == "__main__":
     main()

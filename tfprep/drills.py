@@ -80,11 +80,11 @@ def _parse_yaml(path: Path):
 
 def _yaml(path: Path):
     """A shipped YAML file, parsed once and then read from the cache."""
-    import hashlib
+    import zlib
 
     from tfprep import cache
 
-    kind = "yaml-" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    kind = f"yaml-{zlib.crc32(str(path.resolve()).encode()):08x}"  # zlib, not hashlib: see cache.fingerprint
     return cache.cached(kind, [path], lambda: _parse_yaml(path))
 
 
