@@ -8,6 +8,7 @@ is comes from the wheel.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,8 +41,13 @@ def run(cmd, **kw):
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
+    # Built from a private copy: setuptools writes build/ and *.egg-info into the source folder,
+    # and under xdist another worker may be building at the same time.
+    src = out / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info",
+                                                             "__pycache__", ".pytest_cache"))
     # --no-build-isolation: the dev extra brings setuptools, so the build needs no download
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(src)],
         cwd=out)
     (whl,) = out.glob("tfprep-*.whl")
     return whl
