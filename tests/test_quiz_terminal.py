@@ -124,7 +124,7 @@ def test_single_keys_reveal_and_rate_without_enter(screen, tfprep_home):
     s = screen("--limit", "2")
     s.expect("Space reveal")
     assert not s.modes() & termios.ICANON and not s.modes() & termios.ECHO  # cbreak while it runs
-    assert "2 new · 0 learning · 0 review" in s.text  # Anki's counts in the header
+    assert "2 new · 0 learning · 0 review" in s.text  # Anki's counts, on the card's bottom edge
     s.press(" ")
     s.expect("Model answer")
     s.expect("Rate 1 Again")

@@ -85,16 +85,16 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
 # --- quiz -----------------------------------------------------------------------------------
 
 def question(q, index: int, total: int, due_info: str = "", counts: dict | None = None) -> None:
-    """The question in a panel; its title: bank, id, difficulty, index/total and, as Anki shows
-    them, the cards left: new, learning, review (`counts`, from QuizSession.counts)."""
+    """The question in a panel; its title: bank, id, difficulty, index/total; on its bottom edge,
+    as Anki shows them, the cards left: new, learning, review (`counts`, from QuizSession.counts;
+    there, not in the title, so that a long title at 80 columns cannot cut them off)."""
     from rich.panel import Panel
 
     title = Text.assemble((q.bank, "bold"), f" · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}")
-    if counts is not None:
-        title.append("  ")
-        title.append_text(card_counts(counts))
+    subtitle = card_counts(counts) if counts is not None else None
     out.print()
-    out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue"))
+    out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue",
+                    subtitle=subtitle, subtitle_align="right"))
 
 
 _SPAN_STYLE = {"bold": "bold", "italic": "italic", "code": "bold cyan", "link": "underline", "url": "dim"}
