@@ -150,16 +150,21 @@ def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None
         table.add_row(mark, Text(point))
     out.print("[bold]Key points[/]")
     out.print(table)
+    # follow-ups and sources as key points are: a line that wraps keeps its indent
     if q.follow_ups:
         out.print("[bold]Follow-ups[/]")
+        table = Table.grid(padding=(0, 1))
         for f in q.follow_ups:
-            out.print(Text(f"  ? {f}"))
+            table.add_row(" ?", Text(f))
+        out.print(table)
     if q.sources:
         from tfprep.banks import cite
 
         out.print("[bold]Sources[/]")
+        table = Table.grid(padding=(0, 1))
         for src in q.sources:
-            out.print(Text(f"  {cite(src)}", style="dim"))
+            table.add_row(" ", Text(cite(src), style="dim"))
+        out.print(table)
     practise = list(q.drills) if practise is None else practise
     if practise:
         out.print(Text(f"Practise it: {', '.join('tfprep drill ' + d for d in practise)}", style="dim"))
