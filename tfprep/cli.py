@@ -720,16 +720,16 @@ def _play(target: Path, seconds: float, temperature: float, top_k: Optional[int]
         return console.play_live(events, seconds, live=not as_json)
 
 
-def _grade(d, target: Path, live: bool):
+def _grade(d, target: Path, live: bool, warm: bool = False):
     """Grade in the child process, with a spinner and the elapsed time on a terminal."""
     from tfprep import drills as drills_mod
 
     if not live:
-        return drills_mod.grade(d, target)
+        return drills_mod.grade(d, target, warm)
     from tfprep import console
 
     with console.grading_status(f"Grading {d.name}", d.time_limit):
-        return drills_mod.grade(d, target)
+        return drills_mod.grade(d, target, warm)
 
 
 def _watch(d, target: Path, conn) -> None:
@@ -753,7 +753,7 @@ def _watch(d, target: Path, conn) -> None:
                 if stamp is not None and stamp != last:
                     last = stamp
                     console.clear_screen()
-                    report = _grade(d, target, live=True)
+                    report = _grade(d, target, live=True, warm=True)
                     review = drills_mod.record_attempt(conn, report, now())
                     console.verdict(report)
                     console.report(report)

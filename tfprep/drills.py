@@ -560,8 +560,10 @@ def check_source(file: Path) -> None:
                           hint="save the file as UTF-8") from None
 
 
-def grade(drill: Drill, file: Path):
-    """Run the hidden suite on `file` in a child process and return the Report."""
+def grade(drill: Drill, file: Path, warm: bool = False):
+    """Run the hidden suite on `file` in a child process and return the Report; `warm`: fork the
+    child from a server that keeps the tier's libraries imported (watch mode grades again on
+    every save: torch's import is then paid once, not each time)."""
     from tfprep.grading.runner import run_suite
 
     check_source(file)
@@ -569,7 +571,7 @@ def grade(drill: Drill, file: Path):
     if missing:
         raise missing
     return run_suite(drill.suite, file, drill=drill.name, time_limit=drill.time_limit, memory_mb=memory_cap(drill),
-                     crash_hint=CRASH_HINT.get(drill.tier), tier=drill.tier)
+                     crash_hint=CRASH_HINT.get(drill.tier), tier=drill.tier, warm=warm)
 
 
 def gpu_present() -> bool:
