@@ -1,6 +1,7 @@
 """Warm grading children: a server that imports the heavy libraries once, then forks one fresh
-grading child per run (`run_suite(..., warm=True)`; the content check grades ~470 cases, and
-importing torch is most of the time a PyTorch drill takes to grade).
+grading child per run (`run_suite(..., warm=True)`: the content check, which grades ~550 cases,
+and `tfprep drill --watch`, which grades again on every save; importing torch is most of the
+time a PyTorch drill takes to grade).
 
 The server imports pytest and numpy (torch for the PyTorch tier; torch and triton, in the CPU
 interpreter only, for the Triton tier) and nothing of the grader, the suite or a submission:
@@ -8,8 +9,8 @@ the child it forks is what `python -m pytest ...` would be after those imports. 
 session, the run's working directory, environment and limits, stdin on /dev/null and stdout
 and stderr on the run's output file, the working directory first on sys.path (as `-m` puts
 it), and runs pytest.main with the same arguments. The server is a child subreaper: whatever a
-child leaves behind is killed when it ends. The plain `python -m pytest` child stays what
-`tfprep drill` uses; tests/test_grader.py checks that both give the same reports.
+child leaves behind is killed when it ends. A single `tfprep drill` still starts a plain
+`python -m pytest` child; tests/test_grader.py checks that both give the same verdicts.
 
 Protocol, one JSON object per line: the server says {"ready": true} once imported; for each
 request {"args", "cwd", "env", "output", "memory_mb"} it answers {"pid"} when the child has
