@@ -7,6 +7,9 @@ working directory, HOME and TMPDIR, without TFPREP_HOME in its environment, and 
 applied by the plugin) may write nowhere else. We are its child subreaper while it runs, so
 everything it starts dies with it, even what called setsid(). The verdict comes only from the
 plugin's records: a pass needs every collected check to report a pass and the session to finish.
+With `warm=True` the child is forked instead by a server that keeps the libraries imported
+(tfprep.grading.warm), under the same rules (its own session, the private directory, the caps,
+the environment); the server is then its subreaper.
 """
 from __future__ import annotations
 
