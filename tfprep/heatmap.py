@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfprep import console
+from tfprep.viz import label
 
 BOUNDS = (0.05, 0.2, 0.4, 0.7)  # shade 0 below 0.05, 1 below 0.2, ..., 4 from 0.7 up
 SHADES = "·░▒▓█"
@@ -27,11 +28,6 @@ def shade(w: float) -> int | None:
     if not 0 <= w <= 1 + 1e-9:
         return -1
     return sum(w >= b for b in BOUNDS)
-
-
-def label(s: str) -> str:
-    """A label as shown: blanks and control characters made visible."""
-    return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(s, s) if len(s) == 1 else s
 
 
 def grid(weights: list[list[float]], rows: list[str], cols: list[str], title: Text, colour: bool) -> list[Text]:

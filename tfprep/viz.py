@@ -35,6 +35,11 @@ SHARP = 0.3  # sharp: entropy <= this share of a uniform head's
 READINGS = ("previous-token", "self", "first-token/sink", "uniform", "sharp", "mixed")
 
 
+def label(s: str) -> str:
+    """A token or character as drawn (terminal and PNG): blanks and control characters made visible."""
+    return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(s, s) if len(s) == 1 else s
+
+
 def reading(m: dict) -> str:
     """One word for a head from its metrics: where most of its weight goes, else how spread it is."""
     if m["prev"] >= POSITIONAL:

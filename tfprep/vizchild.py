@@ -413,13 +413,11 @@ def gpt(args) -> dict:
     return data
 
 
-def char_label(c: str) -> str:
-    return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(c, c)
-
-
 def _png_gpt(data: dict, path: str) -> None:
     heads = data["heads"]
-    labels = [char_label(c) for c in data["text"]]
+    from tfprep.viz import label
+
+    labels = [label(c) for c in data["text"]]
     cols = max(h["head"] for h in heads) + 1 if heads[0]["layer"] is not None else min(4, len(heads))
     rows = -(-len(heads) // cols)
     size = 2.2 + 0.09 * len(labels)
