@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
@@ -134,6 +135,48 @@ def test_nothing_outlives_grading(case, tmp_path, warm):
     assert time.monotonic() - start < 20
     assert not report.passed and "NOT IMPLEMENTED" in messages(report)
     assert marked_processes(marker) == []
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, killed and not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc")
+def test_grading_dies_with_a_killed_tfprep(tmp_path, warm):
+    """A tfprep killed with SIGKILL (no time limit, no reaper after it) takes its grading child
+    with it, in an endless loop or not: the kernel kills the child (and the warm server) when
+    its parent ends. The submission says where it runs through /dev/shm, which it may write."""
+    pidfile = Path("/dev/shm") / f"tfprep-test-{uuid.uuid4()}"
+    case = tmp_path / "attention.py"
+    case.write_text("import os\n\n\ndef scaled_dot_product_attention(q, k, v, mask=None):\n"
+                    f"    with open({str(pidfile)!r}, 'w') as f:\n        f.write(str(os.getpid()))\n"
+                    "    while True:\n        pass\n")
+    script = ("from pathlib import Path\nfrom tfprep import drills\nfrom tfprep.grading.runner import run_suite\n"
+              f"d = drills.load('attention')\nrun_suite(d.suite, Path({str(case)!r}), drill='attention', time_limit=600, memory_mb=2048, tier='numpy', "
+              f"warm={warm})\n")
+    tfprep = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        end = time.monotonic() + 120
+        while not (pidfile.exists() and pidfile.read_text()):
+            assert time.monotonic() < end and tfprep.poll() is None, "the submission never ran"
+            time.sleep(0.05)
+        child = int(pidfile.read_text())
+        assert _alive(child)
+        tfprep.kill()
+        tfprep.wait()
+        end = time.monotonic() + 30
+        while _alive(child) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not _alive(child), "the grading child outlived the killed tfprep"
+    finally:
+        if tfprep.poll() is None:
+            tfprep.kill()
+        pidfile.unlink(missing_ok=True)
 
 
 def test_reference_passes_and_starter_fails(tmp_path):

@@ -23,6 +23,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tfprep.grading import sandbox
 from tfprep.grading.sandbox import Reaper
 
 OUTPUT_FILE_CAP = 64 * 1024 * 1024  # bytes the child may write to any file (stdout included)
@@ -65,9 +66,15 @@ class Report:
 
 
 def _limits(memory_mb: int):
-    def apply() -> None:
-        import resource
+    """What the child runs before pytest (between fork and exec: no imports there, which could
+    deadlock on a lock another thread held at the fork)."""
+    import resource
 
+    if sys.platform.startswith("linux"):
+        sandbox._libc()  # loaded here, in the parent
+
+    def apply() -> None:
+        sandbox.die_with_parent()
         if memory_mb > 0:  # 0: no address-space cap (CUDA reserves far more address space than it uses)
             limit = memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -103,7 +103,7 @@ def _child(request: dict) -> None:
     """In the forked child: become the run's `python -m pytest` and never return."""
     rc = 1
     try:
-        os.setsid()
+        os.setsid()  # die_with_parent comes with _limits, below
         os.chdir(request["cwd"])
         out = os.open(request["output"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -139,8 +139,9 @@ def _child(request: dict) -> None:
 def serve(tier: str) -> None:
     import importlib
 
-    from tfprep.grading.sandbox import Reaper
+    from tfprep.grading.sandbox import Reaper, die_with_parent
 
+    die_with_parent()  # the runner's process gone, the server goes too (and so its children)
     for name in IMPORTS[tier]:
         importlib.import_module(name)
     answer = sys.stdout.fileno()
