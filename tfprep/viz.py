@@ -26,7 +26,6 @@ from tfprep.errors import ExitStatus, TfprepError
 ATTENTION_TIMEOUT = 60.0  # seconds for the learner's attention on a 9 x 9 example (generous)
 GPT_TIMEOUT = 120.0  # importing torch, rebuilding the model and one forward pass
 VARIANTS = ("sliding-window", "alibi")
-PNG_INSTALL = "pip install 'tfprep[plot]'"
 
 # A head's one-word reading, from its numbers (the first that applies; stated in `viz gpt --help`).
 POSITIONAL = 0.5  # previous-token / self / first-token/sink: mean weight there >= this
@@ -81,7 +80,7 @@ def attention(file: Path | None = None, workspace: Path | None = None, png: Path
     """Run the learner's attention on the example in the child; the panels (full, causal,
     sliding-window, alibi), each with weights, or an error, or the command that starts it.
     `failed` is true when any panel's code failed. With `png`, the same heatmaps are drawn there."""
-    _require("numpy", "tfprep viz needs numpy, which is not installed", "pip install 'numpy>=1.24'")
+    _require("numpy", "tfprep viz needs numpy, which is not installed")
     if png is not None:
         _require_png(png)
     target, variants = attention_files(file, workspace)
@@ -102,8 +101,8 @@ def gpt(text: str | None = None, png: Path | None = None) -> dict:
     and its reading."""
     from tfprep import play
 
-    _require("torch", "viz gpt needs torch, which is not installed", "pip install 'tfprep[torch]'")
-    _require("numpy", "tfprep viz needs numpy, which is not installed", "pip install 'numpy>=1.24'")
+    _require("torch", "viz gpt needs torch, which is not installed")
+    _require("numpy", "tfprep viz needs numpy, which is not installed")
     if png is not None:
         _require_png(png)
     model = play.model_path()
@@ -118,14 +117,22 @@ def gpt(text: str | None = None, png: Path | None = None) -> dict:
 
 # --- the child ---------------------------------------------------------------------------------
 
-def _require(module: str, message: str, install: str) -> None:
+def install_hint(module: str) -> str:
+    """The command that installs `module` (numpy, torch or matplotlib), from the one place each is
+    named: the drills' INSTALL, and the plot extra's."""
+    from tfprep import drills, plot
+
+    return plot.INSTALL if module == "matplotlib" else drills.INSTALL[module]
+
+
+def _require(module: str, message: str) -> None:
     """Exit 3 with the install command when `module` is not installed (found without importing it)."""
     if importlib.util.find_spec(module) is None:
-        raise TfprepError(message, ExitStatus.MISSING, hint=f"install it with: {install}")
+        raise TfprepError(message, ExitStatus.MISSING, hint=f"install it with: {install_hint(module)}")
 
 
 def _require_png(png: Path) -> None:
-    _require("matplotlib", "drawing the heatmaps to a PNG needs matplotlib, which is not installed", PNG_INSTALL)
+    _require("matplotlib", "drawing the heatmaps to a PNG needs matplotlib, which is not installed")
     if png.is_dir():
         raise TfprepError(f"{png} is a folder", hint="give --png a file name, e.g. --png attention.png")
     if not png.parent.is_dir():

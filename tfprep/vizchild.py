@@ -23,6 +23,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from tfprep.viz import install_hint, label, reading
+
 TOKENS = ("The", "cat", "sat", "on", "the", "mat", "and", "it", "ate")
 FEATURES = ("det", "animal", "object", "verb", "prep", "conj", "pron")
 D_K = 8  # the seven features and one noise-only dimension
@@ -343,12 +345,10 @@ def _metrics(w, causal: bool) -> dict:
 def gpt(args) -> dict:
     import tempfile
 
-    from tfprep.viz import reading
-
     try:
         import torch
     except ImportError:
-        raise Failed("viz gpt needs torch, which is not installed", 3, "install it with: pip install 'tfprep[torch]'") from None
+        raise Failed("viz gpt needs torch, which is not installed", 3, f"install it with: {install_hint('torch')}") from None
     import numpy as np
 
     model_path = args.model
@@ -415,8 +415,6 @@ def gpt(args) -> dict:
 
 def _png_gpt(data: dict, path: str) -> None:
     heads = data["heads"]
-    from tfprep.viz import label
-
     labels = [label(c) for c in data["text"]]
     cols = max(h["head"] for h in heads) + 1 if heads[0]["layer"] is not None else min(4, len(heads))
     rows = -(-len(heads) // cols)
@@ -487,13 +485,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import numpy  # noqa: F401
         except ImportError:
-            raise Failed("tfprep viz needs numpy, which is not installed", 3, "install it with: pip install 'numpy>=1.24'") from None
+            raise Failed("tfprep viz needs numpy, which is not installed", 3,
+                         f"install it with: {install_hint('numpy')}") from None
         if args.png:
             try:
                 import matplotlib  # noqa: F401
             except ImportError:
                 raise Failed("drawing the heatmaps to a PNG needs matplotlib, which is not installed", 3,
-                             "install it with: pip install 'tfprep[plot]'") from None
+                             f"install it with: {install_hint('matplotlib')}") from None
         data = attention(args) if args.what == "attention" else gpt(args)
     except Failed as exc:
         data = {"error": exc.message, "status": exc.status, "hint": exc.hint}
