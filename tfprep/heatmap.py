@@ -16,7 +16,7 @@ from tfprep import console
 from tfprep.viz import label
 
 BOUNDS = (0.05, 0.2, 0.4, 0.7)  # shade 0 below 0.05, 1 below 0.2, ..., 4 from 0.7 up
-SHADES = "·░▒▓█"
+SHADES = console.SHADES  # the stats charts' five levels, as characters
 COLOURS = ("grey42", "#3b528b", "#21918c", "#5ec962", "#fde725")  # viridis, as the PNG
 GAP = 2  # columns between panels side by side
 
