@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -177,6 +178,45 @@ def test_grading_dies_with_a_killed_tfprep(tmp_path, warm):
         if tfprep.poll() is None:
             tfprep.kill()
         pidfile.unlink(missing_ok=True)
+
+
+def test_a_grading_whose_warm_server_is_killed_fails_and_the_next_one_starts_a_new_server(tmp_path):
+    """The warm server killed mid-grading (from outside: the submission's own attempts are stopped
+    by Landlock's signal scope where the kernel has it) ends that grading as a killed test process,
+    never a crash of tfprep, and the next grading gets a fresh server."""
+    import threading
+
+    from tfprep.grading import warm
+
+    pidfile = Path("/dev/shm") / f"tfprep-test-{uuid.uuid4()}"
+    case = tmp_path / "attention.py"
+    case.write_text("import os\n\n\ndef scaled_dot_product_attention(q, k, v, mask=None):\n"
+                    f"    with open({str(pidfile)!r}, 'w') as f:\n        f.write(str(os.getpid()))\n"
+                    "    while True:\n        pass\n")
+    d = drills.load("attention")
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(report=run_suite(
+        d.suite, case, drill="attention", time_limit=120, memory_mb=2048, tier="torch", warm=True)))
+    worker.start()
+    try:
+        end = time.monotonic() + 120
+        while not (pidfile.exists() and pidfile.read_text()):
+            assert time.monotonic() < end and worker.is_alive(), "the submission never ran"
+            time.sleep(0.05)
+        (server,) = [s for s in warm._servers.values() if s.alive and s.proc.args[-1] == "torch"]
+        os.kill(server.proc.pid, signal.SIGKILL)
+        worker.join(60)
+        assert not worker.is_alive()
+        report = result["report"]
+        assert not report.passed and "killed" in report.problem
+        child, end = int(pidfile.read_text()), time.monotonic() + 30
+        while _alive(child) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not _alive(child)  # the child died with its server
+    finally:
+        pidfile.unlink(missing_ok=True)
+    assert run_suite(d.suite, d.reference, drill="attention", time_limit=30, memory_mb=2048, trusted=True,
+                     tier="torch", warm=True).passed
 
 
 def test_reference_passes_and_starter_fails(tmp_path):

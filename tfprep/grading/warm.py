@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 
@@ -69,6 +70,10 @@ class Server:
             if timed_out:
                 _kill_group(pid)
                 done = self._read(None)
+        except RuntimeError:  # the server was killed mid-run: the child died with it (PDEATHSIG)
+            _kill_group(pid)
+            self.close()
+            return -signal.SIGKILL, False
         except BaseException:
             _kill_group(pid)
             self.close()
