@@ -151,7 +151,7 @@ def quiz(
       tfprep quiz --tag attention --type
       tfprep quiz --cram --timed 60
     """
-    from tfprep import banks as banks_mod, config, console, interactive, quiz as quiz_mod, stats, store
+    from tfprep import banks as banks_mod, cardview, config, interactive, quiz as quiz_mod, stats, store
     from tfprep.scheduler import Scheduler
 
     settings = config.load()  # flags override it for this run
@@ -172,7 +172,7 @@ def quiz(
     if not queue:
         due = conn.execute("SELECT MIN(due) FROM cards").fetchone()[0]
         capped = quiz_mod.review_allowance(conn, now(), reviews_cap) == 0
-        console.info("Nothing due right now" + (f"; next card due {console.when(store.parse_ts(due))}." if due else ".")
+        cardview.info("Nothing due right now" + (f"; next card due {cardview.when(store.parse_ts(due))}." if due else ".")
                      + (f" Today's {reviews_cap} reviews (reviews_per_day) are done." if capped else "")
                      + " Try --new N for more new cards, or --cram to practise anyway.")
         return
@@ -180,7 +180,7 @@ def quiz(
                                    leech_threshold=settings["leech_threshold"].value)
     where = {q.id: f"{b.path}:{b.id_lines.get(q.id, 0)}" for b in all_banks.values() for q in b.questions}
     interrupted = interactive.run(session, type_answers=type_answer, timed=timed, where=where)
-    console.summary({"seen": session.seen, "ratings": {int(r): n for r, n in session.ratings.items() if n},
+    cardview.summary({"seen": session.seen, "ratings": {int(r): n for r, n in session.ratings.items() if n},
                      "next_due": session.next_due(), "streak": stats.streak(conn, now().astimezone().date()),
                      "cram": cram})
     if interrupted:
@@ -270,7 +270,7 @@ def bank_show(
       tfprep bank show core-qkv-roles
       tfprep bank show core-qkv-roles --json
     """
-    from tfprep import banks as banks_mod, cards, console, store
+    from tfprep import banks as banks_mod, cardview, cards, console, store
 
     q = banks_mod.find(banks_mod.load_all(), qid)
     if as_json:
@@ -283,8 +283,8 @@ def bank_show(
             card = None
         typer.echo(json.dumps({**asdict(q), "card": card}, indent=2))
         return
-    console.question(q, 1, 1)
-    console.reveal(q)
+    cardview.question(q, 1, 1)
+    cardview.reveal(q)
     try:
         status = cards.status(store.connect(write=False), q.id, now())
     except TfprepError:  # an unusable store: the question is still worth showing

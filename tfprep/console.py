@@ -1,4 +1,7 @@
-"""Everything that draws on the terminal. The only module that imports rich."""
+"""Everything that draws on the terminal with rich, the only module that imports it for drawing.
+
+The quiz's cards, prompts and summary are described in tfprep.cardview, which lays them out
+without rich where the output is plain (tfprep.term) and hands them to `out` here otherwise."""
 from __future__ import annotations
 
 import os
@@ -9,6 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+# the quiz's screens are drawn by tfprep.cardview (without rich on a pipe); names both use are there
+from tfprep.cardview import RATING_NAME, RATING_STYLE, ask, when
+
 # Panel, Table and box are imported by the functions that draw them: the home screen and the
 # one-line messages need only Text, and rich.table (with fractions and decimal) is ~4 ms.
 
@@ -16,9 +22,6 @@ from rich.text import Text
 # Panel's title is rendered with emoji codes on when it is a str: titles are Text here)
 out = Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 err = Console(stderr=True, highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
-
-RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}
-RATING_NAME = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 
 
 def error(message: str, hint: str | None = None) -> None:
@@ -37,16 +40,6 @@ def plain(message: str) -> None:
 
 
 esc = escape
-
-
-def ask(prompt: str) -> str | None:
-    """One line from stdin (a terminal or a pipe); None at end of input."""
-    out.print(prompt, end="")
-    line = sys.stdin.readline()
-    if not line:
-        out.print()
-        return None
-    return line.rstrip("\n")
 
 
 def ask_timed(prompt: str, seconds: float) -> str | None:
@@ -80,107 +73,6 @@ def ask_timed(prompt: str, seconds: float) -> str | None:
             line = sys.stdin.readline()
             out.print()
             return line.rstrip("\n") if line else None
-
-
-# --- quiz -----------------------------------------------------------------------------------
-
-def question(q, index: int, total: int, due_info: str = "", counts: dict | None = None) -> None:
-    """The question in a panel; its title: bank, id, difficulty, index/total; on its bottom edge,
-    as Anki shows them, the cards left: new, learning, review (`counts`, from QuizSession.counts;
-    there, not in the title, so that a long title at 80 columns cannot cut them off)."""
-    from rich.panel import Panel
-
-    title = Text.assemble((q.bank, "bold"), f" · {q.id} · difficulty {q.difficulty} · {index}/{total}{due_info}")
-    subtitle = card_counts(counts) if counts is not None else None
-    out.print()
-    out.print(Panel(Text(q.question.strip(), style="bold"), title=title, title_align="left", border_style="blue",
-                    subtitle=subtitle, subtitle_align="right"))
-
-
-_SPAN_STYLE = {"bold": "bold", "italic": "italic", "code": "bold cyan", "link": "underline", "url": "dim"}
-
-
-def markdown(text: str):
-    """An answer's Markdown: the subset the banks use drawn here from tfprep.mdlite's blocks
-    (paragraphs, lists, bold, italic, code, links), anything else (tables...) by rich.markdown,
-    whose import (markdown-it, pygments: ~30 ms) a quiz then only pays for such an answer."""
-    from rich.table import Table
-
-    from tfprep import mdlite
-
-    blocks = mdlite.parse(text)
-    if blocks is None:
-        from rich.markdown import Markdown
-
-        return Markdown(text)
-    from rich.console import Group
-
-    def styled(spans) -> Text:
-        t = Text()
-        for chunk, styles in spans:
-            t.append(chunk, " ".join(_SPAN_STYLE[s] for s in sorted(styles)) or None)
-        return t
-
-    parts = []
-    for kind, body in blocks:
-        if parts:
-            parts.append(Text())
-        if kind == "p":
-            parts.append(styled(body))
-        else:
-            items = Table.grid(padding=(0, 1), pad_edge=True)
-            items.add_column(justify="right", no_wrap=True)
-            items.add_column()
-            for marker, spans in body:
-                items.add_row(Text(marker, style="bold" if marker == "•" else None), styled(spans))
-            parts.append(items)
-    return Group(*parts)
-
-
-def reveal(q, marks: list[bool] | None = None, practise: list[str] | None = None) -> None:
-    """The model answer, key points (marked when typed) and follow-ups; `practise`: the related
-    drills that exist (default: all the question names)."""
-    from rich.panel import Panel
-    from rich.table import Table
-
-    out.print(Panel(markdown(q.answer.strip()), title=Text("Model answer"), title_align="left", border_style="green"))
-    table = Table.grid(padding=(0, 1))
-    for i, point in enumerate(q.key_points):
-        mark = "•" if marks is None else ("[green]✓[/]" if marks[i] else "[red]✗[/]")
-        table.add_row(mark, Text(point))
-    out.print("[bold]Key points[/]")
-    out.print(table)
-    # follow-ups and sources as key points are: a line that wraps keeps its indent
-    if q.follow_ups:
-        out.print("[bold]Follow-ups[/]")
-        table = Table.grid(padding=(0, 1))
-        for f in q.follow_ups:
-            table.add_row(" ?", Text(f))
-        out.print(table)
-    if q.sources:
-        from tfprep.banks import cite
-
-        out.print("[bold]Sources[/]")
-        table = Table.grid(padding=(0, 1))
-        for src in q.sources:
-            table.add_row(" ", Text(cite(src), style="dim"))
-        out.print(table)
-    practise = list(q.drills) if practise is None else practise
-    if practise:
-        out.print(Text(f"Practise it: {', '.join('tfprep drill ' + d for d in practise)}", style="dim"))
-
-
-def rating_prompt(previews: dict, suggested: int | None, can_undo: bool) -> str:
-    parts = [f"[{RATING_STYLE[int(r)]}]{int(r)} {RATING_NAME[int(r)]}[/] ({iv})" for r, iv in previews.items()]
-    extra = "  u undo" if can_undo else ""
-    hint = f"  (suggested: {suggested} {RATING_NAME[suggested]})" if suggested else ""
-    return "Rate: " + "  ".join(parts) + f"{extra}  q quit{hint} > "
-
-
-def card_counts(counts: dict) -> Text:
-    """`3 new · 1 learning · 12 review`, in Anki's colours (blue, red, green)."""
-    return Text.assemble((f"{counts['new']} new", "blue"), " · ", (f"{counts['learning']} learning", "red"), " · ",
-                         (f"{counts['review']} review", "green"))
 
 
 # --- quiz on a terminal: single keys, one status line redrawn in place ----------------------------
@@ -232,22 +124,6 @@ def set_aside(card_id: str, how: str, back=None) -> None:
                        "(u undoes it now).", style="yellow"))
     else:
         out.print(Text(f"Buried {card_id} until {when(back)} (u undoes it now).", style="yellow"))
-
-
-def summary(data: dict) -> None:
-    from rich.table import Table
-
-    table = Table(title="Session summary", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("Cards rated", str(data["seen"]))
-    table.add_row("Ratings", "  ".join(f"{RATING_NAME[r]} {n}" for r, n in sorted(data["ratings"].items())) or "—")
-    table.add_row("Next due", when(data["next_due"]))
-    table.add_row("Streak", f"{data['streak']} day{'s' if data['streak'] != 1 else ''}")
-    if data.get("cram"):
-        table.add_row("Mode", "cram (schedule untouched)")
-    out.print()
-    out.print(table)
 
 
 WELCOME = """Welcome to tfprep. It has three parts:
@@ -332,12 +208,6 @@ def problem_lines(lines: list[str]) -> None:
     for line in lines:
         out.print(Text(line, style="red"))
     out.print(Text(f"{len(lines)} problem(s)", style="bold red"))
-
-
-def when(dt: datetime | None) -> str:
-    if dt is None:
-        return "nothing scheduled"
-    return dt.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 # --- stats, banks, paths --------------------------------------------------------------------
@@ -626,12 +496,6 @@ def card_status(s: dict) -> None:
                             f"{s['reps']} reviews, {s['lapses']} lapses"))
 
 
-def leech(card_id: str, lapses: int) -> None:
-    from tfprep.cards import LEECH_MESSAGE
-
-    out.print(Text(LEECH_MESSAGE.format(id=card_id, lapses=lapses), style="bold yellow"))
-
-
 def settings_table(rows: list[dict], config_file: str) -> None:
     """`tfprep config`: each setting, its value, where the value comes from, what is allowed."""
     from rich.table import Table
@@ -839,12 +703,6 @@ def interview_plan(items, minutes: int) -> None:
 def interview_item(item) -> None:
     out.print()
     out.print(Text.assemble((f"{KIND_LABEL[item.kind]}", "bold magenta"), f" · {item.minutes:g} minutes"))
-
-
-def typed_answer(text: str) -> None:
-    from rich.panel import Panel
-
-    out.print(Panel(Text(text), title=Text("Your answer"), title_align="left", border_style="cyan"))
 
 
 def scorecard(card: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tfprep import console, drills
+from tfprep import cardview, drills
 from tfprep.quiz import QuizSession, coverage, suggest_rating
 from tfprep.scheduler import Rating, human_interval
 
@@ -22,19 +22,21 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
         return _run_keys(session, type_answers=type_answers, timed=timed, where=where or {})
     try:
         while (q := session.next()) is not None:
-            console.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
+            cardview.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
             started = time.monotonic()
             if timed:
+                from tfprep import console
+
                 line = console.ask_timed("Answer (out loud or typed), Enter to reveal", timed)
             elif type_answers:
-                line = console.ask("Your answer (one line; Enter to submit, q to quit) > ")
+                line = cardview.ask("Your answer (one line; Enter to submit, q to quit) > ")
             else:
-                line = console.ask("Press Enter to reveal (q to quit) > ")
+                line = cardview.ask("Press Enter to reveal (q to quit) > ")
             if line is None or line.strip().lower() == "q":
                 break
             marks, suggested = _score(q, line) if type_answers else (None, None)
             if type_answers and line.strip():
-                console.typed_answer(line)
+                cardview.typed_answer(line)
             _reveal(q, marks, suggested)
             action = _ask_rating(session, q, suggested)
             if action == "quit":
@@ -42,13 +44,13 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
             if action == "undo":
                 undone = session.undo()
                 if undone is not None:
-                    console.info(f"[dim]Undid the rating of {console.esc(undone.id)}; it comes back now.[/]")
+                    cardview.info(f"[dim]Undid the rating of {cardview.esc(undone.id)}; it comes back now.[/]")
                 continue
             session.rate(q, action, duration_ms=int((time.monotonic() - started) * 1000))
             if session.last_leech is not None:
-                console.leech(q.id, session.last_leech)
+                cardview.leech(q.id, session.last_leech)
     except KeyboardInterrupt:
-        console.info("\n[dim]Stopped. Every rating already given is saved.[/]")
+        cardview.info("\n[dim]Stopped. Every rating already given is saved.[/]")
         return True
     return False
 
@@ -60,10 +62,10 @@ def _score(q, answer: str) -> tuple[list[bool], Rating]:
 
 
 def _reveal(q, marks, suggested) -> None:
-    console.reveal(q, marks, practise=[d for d in q.drills if drills.exists(d)])
+    cardview.reveal(q, marks, practise=[d for d in q.drills if drills.exists(d)])
     if marks is not None:
-        console.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
-                     f"{int(suggested)} {console.RATING_NAME[int(suggested)]}.")
+        cardview.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
+                     f"{int(suggested)} {cardview.RATING_NAME[int(suggested)]}.")
 
 
 def _previews(session: QuizSession, q) -> dict[Rating, str]:
@@ -79,7 +81,7 @@ def _ask_rating(session: QuizSession, q, suggested: Rating | None):
     asked again (the suggestion is only shown: the learner rates)."""
     previews = _previews(session, q)
     while True:
-        answer = console.ask(console.rating_prompt(previews, int(suggested) if suggested else None,
+        answer = cardview.ask(cardview.rating_prompt(previews, int(suggested) if suggested else None,
                                                    session.can_undo))
         if answer is None:
             return "quit"
@@ -90,7 +92,7 @@ def _ask_rating(session: QuizSession, q, suggested: Rating | None):
             return "quit"
         if key == "u" and session.can_undo:
             return "undo"
-        console.info("[yellow]Type 1, 2, 3 or 4 (Again, Hard, Good, Easy), u to undo, q to quit.[/]")
+        cardview.info("[yellow]Type 1, 2, 3 or 4 (Again, Hard, Good, Easy), u to undo, q to quit.[/]")
 
 
 # --- the quiz on a terminal: single keys ---------------------------------------------------------
@@ -104,7 +106,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
     (before a reveal too: that card is shown again), s suspends and b buries the current card,
     e shows its bank file and line, q quits. The terminal is in cbreak mode throughout and is
     restored on every way out."""
-    from tfprep import keys
+    from tfprep import console, keys
 
     def command(q, what: str):
         """Do an u/s/b/e command; returns "next" (show the queue's next card), "stay" or "quit"."""
@@ -118,7 +120,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
             if undone is None:
                 console.info("[dim]Nothing to undo yet.[/]")
                 return "stay"
-            console.info(f"[dim]Undid {console.esc(undone.id)}; it comes back now.[/]")
+            console.info(f"[dim]Undid {cardview.esc(undone.id)}; it comes back now.[/]")
             return "next"
         back = session.set_aside(q, what)
         console.set_aside(q.id, what, back)
@@ -127,7 +129,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
     try:
         with keys.Terminal() as term:
             while (q := session.next()) is not None:
-                console.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
+                cardview.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
                 started = time.monotonic()
                 if type_answers:
                     step, answer = _typed_on_terminal(term, timed)
@@ -145,7 +147,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
                     continue
                 marks, suggested = _score(q, answer) if type_answers else (None, None)
                 if type_answers and answer.strip():
-                    console.typed_answer(answer)
+                    cardview.typed_answer(answer)
                 _reveal(q, marks, suggested)
                 previews = _previews(session, q)
                 outcome = None
@@ -158,7 +160,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
                         console.rated(int(rating), previews[rating])
                         session.rate(q, rating, duration_ms=int((time.monotonic() - started) * 1000))
                         if session.last_leech is not None:
-                            console.leech(q.id, session.last_leech)
+                            cardview.leech(q.id, session.last_leech)
                         outcome = "next"
                     elif key == keys.EOF or (key in COMMANDS and COMMANDS[key] == "quit"):
                         console.status("", done=True)
@@ -172,7 +174,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
                 if outcome == "quit":
                     break
     except KeyboardInterrupt:
-        console.info("\n[dim]Stopped. Every rating already given is saved.[/]")
+        cardview.info("\n[dim]Stopped. Every rating already given is saved.[/]")
         return True
     return False
 
@@ -180,7 +182,7 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
 def _reveal_key(term, timed: float | None) -> str:
     """Wait for Space/Enter (reveal) or a command key; with `timed`, a countdown redrawn in place
     on one line, and the reveal when it runs out. Returns "reveal" or a COMMANDS value."""
-    from tfprep import keys
+    from tfprep import console, keys
 
     end = time.monotonic() + timed if timed else None
     while True:
@@ -206,7 +208,7 @@ def _reveal_key(term, timed: float | None) -> str:
 def _typed_on_terminal(term, timed: float | None) -> tuple[str, str]:
     """A typed answer with line editing (readline): ("reveal", text), or a command typed alone
     on the first line ("undo", "suspend", "bury", "where", "quit")."""
-    from tfprep import keys
+    from tfprep import console, keys
 
     console.typing_help(timed)
 
@@ -238,11 +240,13 @@ def _left(deadline: float) -> str:
 def read_answer(minutes: float) -> str | None:
     """The learner's answer: lines until an empty line (Enter at once: answered aloud), or the
     question's time running out. None at end of input."""
+    from tfprep import console
+
     lines: list[str] = []
     first = console.ask_timed("Answer aloud or type it (an empty line ends it)", minutes * 60)
     while first is not None and first.strip():
         lines.append(first)
-        first = console.ask("... ")
+        first = cardview.ask("... ")
     if first is None and not lines:
         return None
     return "\n".join(lines)
@@ -252,6 +256,8 @@ def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) 
     """Drive one round: each question shown, answered, revealed and self-rated (an ordinary FSRS
     review), the drill written fresh and graded when submitted or when its time is up. Returns
     (finished, interrupted); the items carry the results."""
+    from tfprep import console
+
     from tfprep import banks as banks_mod
     from tfprep.quiz import QuizSession
 
@@ -259,15 +265,15 @@ def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) 
         q = banks_mod.find(banks, item.id)
         session = QuizSession(conn, scheduler, [q], clock)
         console.interview_item(item)
-        console.question(q, 1, 1)
+        cardview.question(q, 1, 1)
         started = time.monotonic()
         answer = read_answer(item.minutes)
         if answer is None:
             return False
         item.seconds_used = round(time.monotonic() - started, 1)
         if answer.strip():
-            console.typed_answer(answer)
-        console.reveal(q, None, practise=[])
+            cardview.typed_answer(answer)
+        cardview.reveal(q, None, practise=[])
         action = _ask_rating(session, q, None)
         if action in ("quit", "undo"):
             return False
@@ -289,7 +295,7 @@ def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) 
             chosen = Path(line.strip()).expanduser() if line.strip() else target
             if chosen.is_file():
                 break
-            console.info(f"[yellow]{console.esc(str(chosen))} is not a file; Enter submits {console.esc(str(target))}.[/]")
+            console.info(f"[yellow]{cardview.esc(str(chosen))} is not a file; Enter submits {cardview.esc(str(target))}.[/]")
         item.seconds_used = round(time.monotonic() - started, 1)
         report = drills.grade(d, chosen)
         drills.record_attempt(conn, report, clock())

@@ -1,0 +1,200 @@
+"""tfprep.term lays out the quiz's screens as rich does: the same characters, wrap for wrap.
+
+rich is the oracle: every card of every shipped bank (question, answer, key points marked and
+unmarked, follow-ups, sources, summary) and generated text (long and wide words, runs of
+spaces, blank lines, brackets) is drawn both ways at several widths and compared byte for byte.
+The quiz from a pipe is then checked end to end: rich-free, and the same output as with rich.
+"""
+import io
+import os
+import pty
+import random
+import subprocess
+import sys
+
+import pytest
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.text import Text as RichText
+
+from tfprep import banks, cardview, term
+
+WIDTHS = (24, 40, 57, 80, 100, 133)
+
+
+def rich_render(blocks, width, end="\n"):
+    buf = io.StringIO()
+    out = Console(file=buf, width=width, color_system=None, force_terminal=False, highlight=False, emoji=False,
+                  legacy_windows=False)
+    for i, block in enumerate(blocks):
+        last = i == len(blocks) - 1
+        out.print(cardview.to_rich(block), end=end if last and isinstance(block, term.Text) else "\n")
+    return buf.getvalue()
+
+
+def same(blocks, width, end="\n"):
+    """term's layout equals rich's; False when term declines it (rich then draws)."""
+    try:
+        mine = term.render(blocks, width, end)
+    except term.Unsupported:
+        return False
+    theirs = rich_render(blocks, width, end)
+    assert mine == theirs, f"width {width}:\n--- term\n{mine}\n--- rich\n{theirs}"
+    return True
+
+
+def all_questions():
+    return [q for b in banks.load_all().values() for q in b.questions]
+
+
+def test_every_card_of_every_bank_is_drawn_as_rich_draws_it():
+    questions = all_questions()
+    assert len(questions) >= 119
+    drawn = declined = 0
+    for q in questions:
+        marks = [i % 2 == 0 for i in range(len(q.key_points))]
+        screens = [cardview.question_blocks(q, 3, 12, counts={"new": 4, "learning": 1, "review": 7}),
+                   cardview.question_blocks(q, 1, 1), cardview.reveal_blocks(q), cardview.reveal_blocks(q, marks, [])]
+        for width in WIDTHS:
+            for blocks in screens:
+                if any(isinstance(x, cardview.Foreign) for b in blocks if isinstance(b, term.Panel) for x in b.body):
+                    continue  # rich.markdown's answers are drawn by rich (checked in test_foreign_answers...)
+                if same(blocks, width):
+                    drawn += 1
+                else:
+                    declined += 1
+    # at every width but the narrowest every screen is term's own
+    assert declined <= len(questions) * 4, (drawn, declined)
+    assert drawn >= len(questions) * 4 * (len(WIDTHS) - 1)
+
+
+def test_prompts_lines_and_summary_are_drawn_as_rich_draws_them():
+    previews = {1: "1m", 2: "6m", 3: "10m", 4: "2d"}
+    lines = [cardview.rating_prompt(previews, 3, True), cardview.rating_prompt(previews, None, False),
+             "Press Enter to reveal (q to quit) > ", f"[dim]Undid {cardview.esc('x[bold]y')}; it comes back now.[/]",
+             "[yellow]Type 1, 2, 3 or 4 (Again, Hard, Good, Easy), u to undo, q to quit.[/]", "\n[dim]Stopped.[/]"]
+    for width in WIDTHS:
+        for line in lines:
+            assert same([term.markup(line)], width, end="")
+            assert same([term.markup(line)], width)
+        for data in ({"seen": 3, "ratings": {1: 1, 3: 2}, "next_due": None, "streak": 1, "cram": False},
+                     {"seen": 0, "ratings": {}, "next_due": None, "streak": 12, "cram": True}):
+            same(cardview.summary_blocks(data), width)  # at 24 columns the table is rich's
+    assert same(cardview.summary_blocks({"seen": 1, "ratings": {}, "next_due": None, "streak": 2}), 80)
+
+
+WORDS = ["a", "the", "attention", "softmax(QKᵀ/√d)", "O(n²·d)", "KV-cache", "x" * 70, "注意力机制", "🙂", "[bold]",
+         "\\[", "e.g.", "--", "(1)", "tfprep drill flash-attention-triton-backward", "y" * 23]
+
+
+def generated(rnd: random.Random) -> str:
+    parts = []
+    for _ in range(rnd.randint(0, 40)):
+        parts.append(rnd.choice(WORDS))
+        parts.append(rnd.choice([" ", " ", " ", "  ", "   ", "\n", "\n\n", ""]))
+    return "".join(parts).replace("[bold]", "[b]")
+
+
+def test_generated_text_wraps_as_rich_wraps_it():
+    rnd = random.Random(0)
+    checked = 0
+    for _ in range(400):
+        width = rnd.randint(12, 120)
+        body = generated(rnd)
+        title = term.text(generated(rnd).replace("\n", " ")[:90])
+        grid = term.Grid([(term.text(rnd.choice(["•", "1.", "10.", " ?", "✓"])), term.text(generated(rnd)))
+                          for _ in range(rnd.randint(0, 4))], pad_edge=rnd.random() < 0.5,
+                         right_first=rnd.random() < 0.5, no_wrap_first=rnd.random() < 0.5)
+        screens = [[term.text(body)], [term.text(body, "bold")], [grid],
+                   [term.Panel([term.text(body), term.text(""), grid], title, term.text("1 new · 0 learning"), "blue")]]
+        for blocks in screens:
+            checked += same(blocks, width)
+    assert checked > 1400
+
+
+def test_escape_and_markup_read_as_rich_reads_them():
+    rnd = random.Random(1)
+    pieces = ["[", "]", "\\", "[b]", "[/b]", "[bold]", "[/]", "x", " ", "[1]", "[a-z]", "[@x]", "\\[b]"]
+    for _ in range(2000):
+        s = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        assert term.escape(s) == rich_escape(s)
+        marked = f"[dim]{term.escape(s)}[/] and [bold red]{term.escape(s[::-1])}[/]"
+        ours, theirs = term.markup(marked), RichText.from_markup(marked, emoji=False)
+        assert ours.plain == theirs.plain
+        if "\\" not in s:  # text without backslashes (rich's own escape does not round-trip "\\[")
+            assert ours.plain == f"{s} and {s[::-1]}"
+        styles = [set() for _ in theirs.plain]
+        for span in theirs.spans:
+            for i in range(span.start, span.end):
+                styles[i] |= set(str(span.style).split())
+        assert [set(st.split()) for chunk, st in ours.runs for _ in chunk] == styles
+
+
+def test_foreign_answers_are_drawn_by_rich(capsys):
+    """An answer outside mdlite's subset (a table) makes its screen rich's, whatever the output."""
+    blocks = cardview.markdown("| a | b |\n|---|---|\n| 1 | 2 |")
+    assert [type(b) for b in blocks] == [cardview.Foreign]
+    with pytest.raises(term.Unsupported):
+        term.render([term.Panel(blocks, term.text("Model answer"))], 80)
+    cardview.show([term.Panel(blocks, term.text("Model answer"))])
+    out = capsys.readouterr().out
+    assert "Model answer" in out and "| a | b |" not in out and "---" not in out  # a table, not its source
+
+
+PROBE = """
+import os, sys
+from tfprep import term
+from rich.console import Console
+c = Console()
+print(term.plain_width(), c.is_terminal, c.color_system, c.width, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("env", [{}, {"COLUMNS": "100"}, {"COLUMNS": "abc"}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""},
+                                 {"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}, {"NO_COLOR": "1"}])
+@pytest.mark.parametrize("stdout_tty", [False, True])
+def test_plain_output_is_detected_as_rich_detects_it(env, stdout_tty):
+    """When term says output is plain, rich agrees: not a terminal, no colour, the same width."""
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
+    if stdout_tty:
+        leader, follower = pty.openpty()
+        out = follower
+    else:
+        leader = follower = None
+        out = subprocess.PIPE
+    try:
+        proc = subprocess.run([sys.executable, "-c", PROBE], env={**base, **env}, stdout=out, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True, timeout=60)
+    finally:
+        for fd in (leader, follower):
+            if fd is not None:
+                os.close(fd)
+    width, is_terminal, colours, rich_width = proc.stderr.split()
+    if width != "None":
+        assert (is_terminal, colours, width) == ("False", "None", rich_width)
+    if stdout_tty and "TTY_COMPATIBLE" not in env and not env.get("FORCE_COLOR") == "":
+        assert width == "None"  # a terminal is rich's to draw
+
+
+QUIZ = ["quiz", "--bank", "core25", "--limit", "3", "--cram"]
+WITH_RICH = "import sys, tfprep.console; sys.argv = ['tfprep'] + sys.argv[1:]; from tfprep.cli import main; main()"
+NO_RICH = ("import atexit, sys; atexit.register(lambda: sys.__stderr__.write('RICH=%s\\n' % ('rich.console' in "
+           "sys.modules))); sys.argv = ['tfprep'] + sys.argv[1:]; from tfprep.cli import main; main()")
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_the_quiz_from_a_pipe_is_rich_free_and_prints_what_rich_prints(tfprep_home, typed):
+    args = QUIZ + (["--type"] if typed else [])
+    stdin = ("attention weights are a softmax over the keys\n3\nx\n\n2\nq\n" if typed else "\n3\n\nu\n\n4\n\n1\n")
+    env = {**os.environ, "TFPREP_HOME": str(tfprep_home), "COLUMNS": "72"}
+    env.pop("FORCE_COLOR", None)
+    fast = subprocess.run([sys.executable, "-c", NO_RICH, *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+    slow = subprocess.run([sys.executable, "-c", WITH_RICH, *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert fast.returncode == slow.returncode == 0, fast.stderr + slow.stderr
+    assert "RICH=False" in fast.stderr
+    assert "Model answer" in fast.stdout and "Session summary" in fast.stdout
+    assert {len(line) for line in fast.stdout.splitlines() if line.startswith("╰")} == {72}  # COLUMNS
+    # the two runs differ only in when the sessions happened (ids are not printed)
+    assert fast.stdout == slow.stdout

@@ -1,0 +1,421 @@
+"""The quiz's screens as plain text, without importing rich (rich.console alone costs about a
+third of a quiz's start-up, and a quiz shows its first card within that time).
+
+A screen is a list of blocks: `Text` (styled runs), `Grid` (two columns), `Panel` (a rounded box
+with a title and a subtitle on its edges) and `Table` (the bordered two-column table of the
+session summary). `render` lays them out exactly as rich does when its output is plain (a pipe,
+no forced colour), word wrapping and column widths included: tests/test_term.py compares the
+two on every card of every bank, and on generated text, at several widths. Where the output is
+not plain (a terminal, FORCE_COLOR, a notebook), tfprep.cardview draws the same blocks with
+rich. The cell widths of characters come from rich.cells, which imports nothing heavy.
+
+Our own strings carry rich's markup (`[bold]Key points[/]`); `markup` reads the tags we use and
+`escape` is rich's, so that text from banks and learners shows as written either way.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from rich.cells import cell_len, chop_cells, set_cell_size
+
+# --- styled text ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Text:
+    """Runs of (text, style); `style` lies beneath every run (rich's Text(style=...))."""
+    runs: list[tuple[str, str]] = field(default_factory=list)
+    style: str = ""
+
+    @property
+    def plain(self) -> str:
+        return "".join(t for t, _ in self.runs)
+
+
+def text(s: str, style: str = "") -> Text:
+    return Text([(s, "")] if s else [], style)
+
+
+def assemble(*parts: str | tuple[str, str]) -> Text:
+    return Text([(p, "") if isinstance(p, str) else p for p in parts])
+
+
+_TAG = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+_ESCAPE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
+def escape(s: str) -> str:
+    """rich.markup.escape: brackets that would read as a tag are backslashed."""
+    s = _ESCAPE.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", s)
+    if s.endswith("\\") and not s.endswith("\\\\"):
+        return s + "\\"
+    return s
+
+
+class MarkupUnsupported(ValueError):
+    """Markup this reader does not handle (links, @handlers, a closing tag out of place)."""
+
+
+def markup(s: str) -> Text:
+    """Our markup as rich reads it: `[style]`, `[/]`, `[/style]`, backslash escapes."""
+    out: list[tuple[str, str]] = []
+    stack: list[str] = []
+
+    def add(chunk: str) -> None:
+        if chunk:
+            out.append((chunk.replace("\\[", "["), " ".join(stack)))
+
+    at = 0
+    for m in _TAG.finditer(s):
+        full, escapes, tag = m.groups()
+        add(s[at:m.start()])
+        at = m.end()
+        if escapes:
+            backslashes, escaped = divmod(len(escapes), 2)
+            if backslashes:
+                out.append(("\\" * backslashes, " ".join(stack)))
+            if escaped:
+                out.append((full[len(escapes):], " ".join(stack)))
+                continue
+        if tag.startswith("@") or "=" in tag or "link" in tag:
+            raise MarkupUnsupported(tag)
+        if tag.startswith("/"):
+            name = tag[1:].strip()
+            if not stack or (name and name not in stack):
+                raise MarkupUnsupported(tag)
+            if name:
+                del stack[len(stack) - 1 - stack[::-1].index(name)]
+            else:
+                stack.pop()
+        else:
+            stack.append(tag.strip())
+    add(s[at:])
+    return Text(out)
+
+
+# --- lines: a plain string with one style per character ----------------------------------------------
+
+class _Line:
+    __slots__ = ("s", "st")
+
+    def __init__(self, s: str = "", st: list[str] | None = None):
+        self.s = s
+        self.st = st if st is not None else [""] * len(s)
+
+    def __add__(self, other: _Line) -> _Line:
+        return _Line(self.s + other.s, self.st + other.st)
+
+    def cut(self, a: int, b: int | None = None) -> _Line:
+        return _Line(self.s[a:b], self.st[a:b])
+
+
+def _spaces(n: int, style: str = "") -> _Line:
+    return _Line(" " * max(0, n), [style] * max(0, n))
+
+
+def _of(t: Text) -> _Line:
+    s, st = [], []
+    for chunk, style in t.runs:
+        s.append(chunk)
+        st.extend([(t.style + " " + style).strip()] * len(chunk))
+    return _Line("".join(s), st)
+
+
+def _crop(line: _Line, width: int, ellipsis: bool = False) -> _Line:
+    """rich's Text.truncate when the line is too wide: cut to the width ("fold"), or one cell
+    short of it with "…" ("ellipsis", a table column's default)."""
+    if cell_len(line.s) <= width:
+        return line
+    cropped = set_cell_size(line.s, width - 1 if ellipsis else width)
+    styles = line.st[:len(cropped)] + [""] * max(0, len(cropped) - len(line.st))
+    return _Line(cropped + "…", styles + [""]) if ellipsis else _Line(cropped, styles)
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+_TRAILING_SPACE = re.compile(r"\s+$")
+
+
+def _breaks(s: str, width: int, fold: bool = True) -> list[int]:
+    """rich._wrap.divide_line: the offsets at which a line is broken; a word longer than the
+    width is folded over lines, or (not `fold`) put on a line of its own to be cut."""
+    breaks: list[int] = []
+    offset = 0
+    for m in _WORD.finditer(s):
+        start, word = m.start(), m.group(0)
+        length = cell_len(word.rstrip())
+        if width - offset >= length:
+            offset += cell_len(word)
+        elif length > width and not fold:
+            if start:
+                breaks.append(start)
+            offset = cell_len(word)
+        elif length > width:
+            folded = chop_cells(word, width)
+            for i, piece in enumerate(folded):
+                if start:
+                    breaks.append(start)
+                if i == len(folded) - 1:
+                    offset = cell_len(piece)
+                else:
+                    start += len(piece)
+        elif offset and start:
+            breaks.append(start)
+            offset = cell_len(word)
+    return breaks
+
+
+def wrap(t: Text, width: int, justify: str = "default", overflow: str = "fold") -> list[_Line]:
+    """rich's Text.wrap: per line of the text, break between words, fold words longer than the
+    width (or cut them with "…": overflow "ellipsis"), strip whitespace beyond it, then justify
+    ("left" pads, "right" aligns)."""
+    ellipsis = overflow == "ellipsis"
+    whole = _of(t)
+    lines: list[_Line] = []
+    at = 0
+    for part in whole.s.split("\n"):
+        line = whole.cut(at, at + len(part))
+        at += len(part) + 1
+        cuts = [0, *_breaks(line.s, width, not ellipsis), len(line.s)]
+        for a, b in zip(cuts, cuts[1:]):
+            piece = line.cut(a, b)
+            if len(piece.s) > width and (m := _TRAILING_SPACE.search(piece.s)):
+                piece = piece.cut(0, len(piece.s) - min(len(m.group(0)), len(piece.s) - width))
+            if justify == "left":
+                piece = _crop(piece, width, ellipsis)
+                piece = piece + _spaces(width - cell_len(piece.s), t.style)
+            elif justify == "right":
+                stripped = piece.s.rstrip()
+                piece = _crop(piece.cut(0, len(stripped)), width, ellipsis)
+                piece = _spaces(width - cell_len(piece.s), t.style) + piece
+            lines.append(_crop(piece, width, ellipsis))
+    return lines
+
+
+def _measure(t: Text) -> tuple[int, int]:
+    """rich's measurement of a Text: (longest word, longest line) in cells."""
+    plain = t.plain
+    rows = plain.splitlines()
+    longest = max((cell_len(r) for r in rows), default=0)
+    words = plain.split()
+    return (max(cell_len(w) for w in words) if words else longest), longest
+
+
+def _pad(lines: list[_Line], width: int) -> list[_Line]:
+    return [_crop(ln, width) + _spaces(width - cell_len(_crop(ln, width).s)) for ln in lines]
+
+
+# --- blocks ----------------------------------------------------------------------------------------
+
+@dataclass
+class Grid:
+    """rich's Table.grid(padding=(0, 1)) with two columns: `pad_edge` adds a space at either edge,
+    `right_first` right-justifies the first column and `no_wrap_first` never wraps it."""
+    rows: list[tuple[Text, Text]]
+    pad_edge: bool = False
+    right_first: bool = False
+    no_wrap_first: bool = False
+
+
+@dataclass
+class Panel:
+    """rich's Panel (rounded box, padding (0, 1), expanded to the width) with a left-aligned title
+    and a right-aligned subtitle."""
+    body: list
+    title: Text | None = None
+    subtitle: Text | None = None
+    border: str = ""
+
+
+@dataclass
+class Table:
+    """rich's Table(title=..., show_header=False, title_justify="left") of two columns."""
+    title: str
+    rows: list[tuple[str, str]]
+    first_style: str = ""
+
+
+class Unsupported(ValueError):
+    """A layout this module does not reproduce (too narrow); the caller draws it with rich."""
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    ratios = [r if m else 0 for r, m in zip(ratios, maximums)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    remaining, result = total, []
+    for ratio, maximum, value in zip(ratios, maximums, values):
+        if ratio and total_ratio > 0:
+            given = min(maximum, round(ratio * remaining / total_ratio))
+            result.append(value - given)
+            remaining -= given
+            total_ratio -= ratio
+        else:
+            result.append(value)
+    return result
+
+
+def _collapse(widths: list[int], wrapable: list[bool], max_width: int) -> list[int]:
+    total = sum(widths)
+    excess = total - max_width
+    if any(wrapable):
+        while total and excess > 0:
+            top = max(w for w, ok in zip(widths, wrapable) if ok)
+            second = max(w if ok and w != top else 0 for w, ok in zip(widths, wrapable))
+            ratios = [1 if (w == top and ok) else 0 for w, ok in zip(widths, wrapable)]
+            if not any(ratios) or not top - second:
+                break
+            widths = _ratio_reduce(excess, ratios, [min(excess, top - second)] * len(widths), widths)
+            total = sum(widths)
+            excess = total - max_width
+    return widths
+
+
+def _grid(g: Grid, max_width: int) -> list[_Line]:
+    if not g.rows:
+        return [_Line()]
+    # padding per column (left, right), as rich's Table collapses and edges it
+    pads = [(1, 1), (0, 1)] if g.pad_edge else [(0, 1), (0, 0)]
+    extras = [a + b for a, b in pads]
+
+    def measure(col: int, width: int) -> int:
+        """A column's measured maximum within `width` (rich's Padding + Text measurement)."""
+        best = 0
+        for row in g.rows:
+            if width - extras[col] < 1:
+                best = max(best, width)
+                continue
+            low, high = _measure(row[col])
+            high = min(high, width - extras[col])
+            low = min(low, high)
+            if high < 1:
+                low = high = 0
+            best = max(best, min(high + extras[col], width))
+        return best
+
+    widths = [measure(c, max_width) or 1 for c in (0, 1)]
+    if sum(widths) > max_width:
+        widths = _collapse(widths, [not g.no_wrap_first, True], max_width)
+        if sum(widths) > max_width:
+            widths = _ratio_reduce(sum(widths) - max_width, [1, 1], widths, widths)
+        widths = [measure(c, w) for c, w in zip((0, 1), widths)]
+    out: list[_Line] = []
+    for row in g.rows:
+        cells = []
+        for col, (cell, width) in enumerate(zip(row, widths)):
+            left, right = pads[col]
+            inner = width - left - right
+            if inner < 1 or (col == 0 and g.no_wrap_first and cell_len(cell.plain) > inner):
+                raise Unsupported("grid too narrow")
+            lines = wrap(cell, inner, "right" if (col == 0 and g.right_first) else "left", "ellipsis")
+            cells.append([_spaces(left) + ln + _spaces(right) for ln in _pad(lines, inner)])
+        height = max(len(c) for c in cells)
+        for c, width in zip(cells, widths):
+            c.extend([_spaces(width)] * (height - len(c)))
+        out.extend(cells[0][i] + cells[1][i] for i in range(height))
+    return out
+
+
+def _edge(left: str, fill: str, right: str, label: Text | None, width: int, align: str, style: str) -> _Line:
+    """A panel's top or bottom edge with its title or subtitle (rich's align_text)."""
+    if label is None or not label.plain:  # rich draws no empty title
+        return _Line(left + fill * (width - 2) + right, [style] * width)
+    inner = width - 4
+    t = Text(label.runs, (style + " " + label.style).strip())
+    t = _Line(" ", [t.style]) + _of(t) + _Line(" ", [t.style])  # rich pads a title by a space
+    t = _Line(t.s.replace("\n", " "), t.st)
+    t = _crop(t, inner)
+    excess = inner - cell_len(t.s)
+    fill_line = _Line(fill * excess, [style] * excess)
+    middle = t + fill_line if align == "left" else fill_line + t
+    return _Line(left + fill, [style] * 2) + middle + _Line(fill + right, [style] * 2)
+
+
+def _panel(p: Panel, width: int) -> list[_Line]:
+    if width < 10:
+        raise Unsupported("panel too narrow")
+    inner = width - 4
+    body = [ln for block in p.body for ln in _block(block, inner)]
+    out = [_edge("╭", "─", "╮", p.title, width, "left", p.border)]
+    side = _Line("│", [p.border])
+    for ln in _pad(body, inner):
+        out.append(side + _spaces(1) + ln + _spaces(1) + side)
+    out.append(_edge("╰", "─", "╯", p.subtitle, width, "right", p.border))
+    return out
+
+
+def _table(t: Table, max_width: int) -> list[_Line]:
+    widths = [max(cell_len(r[c]) for r in t.rows) + 2 for c in (0, 1)]
+    if sum(widths) + 3 > max_width or any("\n" in cell for r in t.rows for cell in r):
+        raise Unsupported("table too wide")
+    total = sum(widths) + 3
+    title = wrap(text(t.title, "italic"), total, "left")
+    out = list(title)
+    out.append(_Line("┌" + "─" * widths[0] + "┬" + "─" * widths[1] + "┐"))
+    for a, b in t.rows:
+        first = _Line(a, [t.first_style] * len(a))
+        out.append(_Line("│ ") + first + _spaces(widths[0] - 2 - cell_len(a), t.first_style)
+                   + _Line(" │ " + b + " " * (widths[1] - 2 - cell_len(b)) + " │"))
+    out.append(_Line("└" + "─" * widths[0] + "┴" + "─" * widths[1] + "┘"))
+    return out
+
+
+def _block(block, width: int) -> list[_Line]:
+    if isinstance(block, Text):
+        return wrap(block, width)
+    if isinstance(block, Grid):
+        return _grid(block, width)
+    if isinstance(block, Panel):
+        return _panel(block, width)
+    if isinstance(block, Table):
+        return _table(block, width)
+    raise Unsupported(f"not a block of this module: {type(block).__name__}")
+
+
+def render(blocks: list, width: int, end: str = "\n") -> str:
+    """The blocks as rich prints them, one after another, to plain output `width` wide; a Text
+    block is followed by `end` when it is the last (a prompt: end="")."""
+    out = []
+    for i, block in enumerate(blocks):
+        lines = _block(block, width)
+        last = i == len(blocks) - 1
+        out.append("\n".join(ln.s for ln in lines) + (end if last and isinstance(block, Text) else "\n"))
+    return "".join(out)
+
+
+def plain_width() -> int | None:
+    """The width rich would draw at when what it draws comes out as plain text: stdout not a
+    terminal, nothing forcing one (TTY_COMPATIBLE, FORCE_COLOR), no notebook or IDLE, a UTF-8
+    stream, not Windows. None otherwise (the caller then draws with rich)."""
+    env = os.environ
+    if os.name == "nt" or "IPython" in sys.modules or "idlelib" in sys.modules:
+        return None
+    compatible = env.get("TTY_COMPATIBLE", "")
+    if compatible == "1":
+        return None
+    if compatible != "0":
+        force = env.get("FORCE_COLOR")
+        if force:
+            return None
+        if force is None:
+            try:
+                if sys.stdout.isatty():
+                    return None
+            except (ValueError, AttributeError):
+                pass
+    if not (getattr(sys.stdout, "encoding", None) or "").lower().startswith("utf"):
+        return None
+    width = None
+    for fd in (0, 1, 2):  # rich asks stdin, stdout and stderr, in that order
+        try:
+            width = os.get_terminal_size(fd).columns
+            break
+        except (AttributeError, ValueError, OSError):
+            pass
+    columns = env.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        width = int(columns)
+    return width or 80
