@@ -394,3 +394,21 @@ def test_quiz_shows_the_sources_after_the_answer(tfprep_home):
     q = next(q for q in banks.load_all()["core25"].questions if f" {q.id} " in res.stdout)
     shown = res.stdout.split("Key points")[1]
     assert "Sources" in shown and banks.cite(q.sources[0]) in shown
+
+
+def test_a_torn_or_stale_bank_cache_is_rebuilt(tfprep_home):
+    """The banks' cache (marshal, named for Python's and marshal's versions) is read when it is
+    whole; a torn file, or a cache of another format, is rebuilt and replaced, never trusted."""
+    from tfprep import cache, paths
+
+    first = banks.load_all()
+    entries = sorted(paths.cache_dir().glob("banks-*"))
+    assert [e.name.endswith(cache.SUFFIX) for e in entries] == [True]
+    whole = entries[0].read_bytes()
+    entries[0].write_bytes(whole[: len(whole) // 2])  # torn mid-write
+    stale = paths.cache_dir() / "banks-0000000000000000.json"
+    stale.write_text("{}")
+    again = banks.load_all()
+    assert {n: [q.id for q in b.questions] for n, b in again.items()} == \
+        {n: [q.id for q in b.questions] for n, b in first.items()}
+    assert entries[0].read_bytes() == whole and not stale.exists()

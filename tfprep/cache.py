@@ -1,13 +1,20 @@
-"""A JSON copy of parsed content under TFPREP_HOME/cache, keyed by the source files' path, size
-and mtime, so a start-up skips PyYAML (its import alone is ~15 ms) when nothing changed. A cache
-that cannot be read or written only costs speed."""
+"""A copy of parsed content under TFPREP_HOME/cache, keyed by the source files' path, size and
+mtime, so a start-up skips PyYAML (its import alone is ~15 ms) when nothing changed. A cache
+that cannot be read or written only costs speed.
+
+The copy is in `marshal`'s format: built in (json's import is ~1 ms of a start) and quicker to
+read; its file name carries marshal's format version and Python's, whose format it is."""
 from __future__ import annotations
 
-import json
+import marshal
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from tfprep import paths
+
+
+SUFFIX = f".py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}"
 
 
 def fingerprint(files: list[Path]) -> str:
@@ -20,21 +27,21 @@ def fingerprint(files: list[Path]) -> str:
 
 
 def cached(kind: str, files: list[Path], build: Callable[[], Any]) -> Any:
-    """`build()`'s JSON-able result for these files, from the cache when they have not changed.
-    One entry per `kind`: a new one replaces the old."""
+    """`build()`'s result (plain data: dicts, lists, strings, numbers) for these files, from the
+    cache when they have not changed. One entry per `kind`: a new one replaces the old."""
     folder = paths.cache_dir()
-    entry = folder / f"{kind}-{fingerprint(files)}.json"
+    entry = folder / f"{kind}-{fingerprint(files)}{SUFFIX}"
     try:
-        return json.loads(entry.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return marshal.loads(entry.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):  # absent, or not marshal's (a torn file)
         pass
     value = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{kind}-*.json"):
+        for old in folder.glob(f"{kind}-*"):
             old.unlink(missing_ok=True)
-        tmp = entry.with_suffix(".tmp")
-        tmp.write_text(json.dumps(value), encoding="utf-8")
+        tmp = entry.with_name(entry.name + ".tmp")
+        tmp.write_bytes(marshal.dumps(value))
         tmp.replace(entry)
     except OSError:
         pass

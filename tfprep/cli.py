@@ -6,7 +6,6 @@ torch or triton (tests/test_imports.py proves it).
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +59,13 @@ def _json_requested(kwargs: dict) -> bool:
     return any("--json" in getattr(p, "opts", ()) and ctx.params.get(p.name) for p in ctx.command.params)
 
 
+def _dumps(value, **kwargs) -> str:
+    """json.dumps, imported when a command prints JSON (json is ~1 ms of every start otherwise)."""
+    import json
+
+    return json.dumps(value, **kwargs)
+
+
 def handled(fn):
     """Turn TfprepError into a message and its exit status; never a traceback for bad input.
     With --json the error is JSON on stdout too, {"error", "hint", "status"}, and nothing else is
@@ -73,7 +79,7 @@ def handled(fn):
             from tfprep import console
 
             if _json_requested(kwargs):
-                typer.echo(json.dumps({"error": exc.message, "hint": exc.hint, "status": int(exc.status)}))
+                typer.echo(_dumps({"error": exc.message, "hint": exc.hint, "status": int(exc.status)}))
             console.error(exc.message, exc.hint)
             raise typer.Exit(int(exc.status)) from None
         except KeyboardInterrupt:
@@ -114,7 +120,7 @@ def _home(as_json: bool) -> None:
     data = home.compute(conn, all_banks, t, new_per_day=new, plan_day=plan_mod.today(conn, all_banks, t),
                         reviews_per_day=settings["reviews_per_day"].value)
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(_dumps(data, indent=2))
         return
     from tfprep import console, paths
 
@@ -220,7 +226,7 @@ def stats_cmd(
         plot_mod.require()  # exit 3 with the install command before any work
     data = stats.compute(store.connect(write=False), banks_mod.load_all(), now())
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(_dumps(data, indent=2))
     else:
         from tfprep import console
 
@@ -281,7 +287,7 @@ def bank_show(
             card = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in status.items()}
         except TfprepError:  # an unusable store: the question is still worth showing
             card = None
-        typer.echo(json.dumps({**asdict(q), "card": card}, indent=2))
+        typer.echo(_dumps({**asdict(q), "card": card}, indent=2))
         return
     cardview.question(q, 1, 1)
     cardview.reveal(q)
@@ -316,7 +322,7 @@ def bank_search(
     words = " ".join(text)
     rows = banks_mod.search(banks_mod.load_all(), words, limit)
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(_dumps(rows, indent=2))
         return
     from tfprep import console
 
@@ -516,7 +522,7 @@ def drill(
 
         rows = drills_mod.listing(conn)
         if as_json:
-            typer.echo(json.dumps(rows, indent=2))
+            typer.echo(_dumps(rows, indent=2))
         else:
             console.drill_list(rows)
         return
@@ -568,7 +574,7 @@ def drill(
             else:
                 console.solution(source, d.reference)
         if as_json:
-            typer.echo(json.dumps(result, indent=2))
+            typer.echo(_dumps(result, indent=2))
         return
     if file is None and not target.exists():
         from tfprep import console
@@ -577,7 +583,7 @@ def drill(
         drills_mod.record_event(conn, d.name, "start", now())
         missing = drills_mod.capability_error(d)
         if as_json:
-            typer.echo(json.dumps({"drill": d.name, "started": True, "file": str(target),
+            typer.echo(_dumps({"drill": d.name, "started": True, "file": str(target),
                                    "missing": missing.message if missing else None,
                                    "install": missing.hint.removeprefix("install it with: ") if missing else None}))
         else:
@@ -596,7 +602,7 @@ def drill(
     played = _play(target, seconds, temperature, top_k, as_json) if play and report.passed else None
     if as_json:
         data = {**report.to_dict(), "schedule": _review_dict(review)}
-        typer.echo(json.dumps(data if played is None else {"report": data, "play": played}, indent=2))
+        typer.echo(_dumps(data if played is None else {"report": data, "play": played}, indent=2))
     else:
         from tfprep import console
 
@@ -620,7 +626,7 @@ def _bug_hunt(d, conn, wanted: Optional[str], workspace: Optional[Path], as_json
         bug = drills_mod.choose_bug(d, conn, wanted or None)
         kept = drills_mod.start_hunt(d, bug, target, conn, now())
         if as_json:
-            typer.echo(json.dumps({"hunt": "started", "drill": d.name, "file": str(target), "kept": str(kept) if kept else None}))
+            typer.echo(_dumps({"hunt": "started", "drill": d.name, "file": str(target), "kept": str(kept) if kept else None}))
             return
         console.plain(f"This implementation of {d.name} has one classic bug; find and fix it.")
         console.plain(f"File: {target}" + (f" (the old one is kept as {kept})" if kept else ""))
@@ -633,7 +639,7 @@ def _bug_hunt(d, conn, wanted: Optional[str], workspace: Optional[Path], as_json
     drills_mod.record_attempt(conn, report, now(), hunt=current)
     if as_json:
         data = {**report.to_dict(), "hunt": current, "bug": label if report.passed else None}
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(_dumps(data, indent=2))
     else:
         console.report(report)
         if report.passed:
@@ -660,7 +666,7 @@ def _drill_next(conn, workspace: Optional[Path], as_json: bool = False) -> None:
     name, why = drills_mod.next_drill(conn, now())
     if name is None:
         if as_json:
-            typer.echo(json.dumps({"drill": None, "why": why}))
+            typer.echo(_dumps({"drill": None, "why": why}))
         else:
             console.info(f"No drill to open: {why}.")
         return
@@ -679,7 +685,7 @@ def _drill_next(conn, workspace: Optional[Path], as_json: bool = False) -> None:
             console.plain(f"A fresh starter is in {target}; the file you passed with is kept as {kept}.")
     missing = drills_mod.capability_error(d)
     if as_json:
-        typer.echo(json.dumps({"drill": name, "why": why, "file": str(target), "kept": str(kept) if kept else None,
+        typer.echo(_dumps({"drill": name, "why": why, "file": str(target), "kept": str(kept) if kept else None,
                                "missing": missing.message if missing else None}, indent=2))
     else:
         console.statement(d, target)
@@ -812,7 +818,7 @@ def viz_attention(
 
     if as_json:
         data = viz.attention(file, workspace, png)
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(_dumps(data, indent=2))
     else:
         from tfprep import console, heatmap
 
@@ -857,7 +863,7 @@ def viz_gpt(
 
     if as_json:
         data = viz.gpt(text, png)
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(_dumps(data, indent=2))
     else:
         from tfprep import console, heatmap
 
@@ -927,7 +933,7 @@ def interview(
     finished, interrupted = interactive.run_interview(conn, Scheduler(), all_banks, items, now, folder, start_drill)
     card = iv.save(conn, started, minutes, items, finished)
     if as_json:
-        typer.echo(json.dumps(card, indent=2))
+        typer.echo(_dumps(card, indent=2))
     else:
         console.scorecard(card)
     if interrupted:
@@ -983,7 +989,7 @@ def plan(
     if day is not None:
         data["forecast"] = plan_mod.forecast(conn, all_banks, t, day, target)
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(_dumps(data, indent=2))
         return
     from tfprep import console
 
@@ -1027,7 +1033,7 @@ def bench(
     ds = bench_mod.parse_ints(d, "--d", bench_mod.HEAD_DIMS)
     result = bench_mod.flash_attention(file, ns=ns, ds=ds, backward=backward, smoke=smoke)
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(_dumps(result, indent=2))
     else:
         from tfprep import console
 
@@ -1073,7 +1079,7 @@ def doctor(
 
         result = store.repair(now=now())
         if as_json:
-            typer.echo(json.dumps(result, indent=2))
+            typer.echo(_dumps(result, indent=2))
         else:
             from tfprep import console
 
@@ -1081,7 +1087,7 @@ def doctor(
         return
     if as_json:
         findings = diagnose.findings()
-        typer.echo(json.dumps(findings, indent=2))
+        typer.echo(_dumps(findings, indent=2))
     else:
         from tfprep import console
 
@@ -1147,7 +1153,7 @@ def config(
     rows = [{"key": s.key, "value": str(s.value) if isinstance(s.value, Path) else s.value, "source": s.source,
              "allowed": config_mod.KEYS[s.key].allowed()} for s in settings.values()]
     if as_json:
-        typer.echo(json.dumps({r["key"]: {k: v for k, v in r.items() if k != "key"} for r in rows}, indent=2))
+        typer.echo(_dumps({r["key"]: {k: v for k, v in r.items() if k != "key"} for r in rows}, indent=2))
     elif key is not None:
         typer.echo(str(rows[0]["value"]))
     else:
@@ -1216,11 +1222,11 @@ def main() -> None:
         status = _app_for(args)(standalone_mode=False)
     except click_errors.ClickException as exc:
         hint = f"see `{exc.ctx.command_path} --help`" if getattr(exc, "ctx", None) else "see `tfprep --help`"
-        typer.echo(json.dumps({"error": exc.format_message(), "hint": hint, "status": exc.exit_code}))
+        typer.echo(_dumps({"error": exc.format_message(), "hint": hint, "status": exc.exit_code}))
         exc.show()
         sys.exit(exc.exit_code)
     except click_errors.Abort:  # end of input at a prompt
-        typer.echo(json.dumps({"error": "aborted", "hint": None, "status": 1}))
+        typer.echo(_dumps({"error": "aborted", "hint": None, "status": 1}))
         typer.echo("Aborted!", err=True)
         sys.exit(1)
     sys.exit(status if isinstance(status, int) else 0)  # commands return None; typer.Exit gives its code

@@ -11,7 +11,6 @@ comments and the order of lines survive `tfprep config KEY VALUE` and `--unset`.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -114,6 +113,8 @@ def _flat_loads(text: str) -> dict[str, Any]:
         if key in out:
             raise ValueError(f"`{key}` is set twice (at line {n})")
         if raw[0] == '"':
+            import json  # a TOML basic string is a JSON string; json is imported when one is read
+
             out[key] = json.loads(raw)
         elif raw[0] == "'":
             out[key] = raw[1:-1]
@@ -179,6 +180,8 @@ def convert(key: Key, value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
+    import json
+
     return json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) \
         else type(value).__name__ if isinstance(value, (dict, list)) else str(value)
 
@@ -258,6 +261,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, Path):
         value = str(value)
     if isinstance(value, str):
+        import json
+
         return json.dumps(value, ensure_ascii=False)  # a TOML basic string
     return repr(value)
 

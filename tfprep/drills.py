@@ -98,9 +98,7 @@ def catalog_names() -> list[str]:
     return [name for name, _ in catalog()]
 
 
-def exists(name: str) -> bool:
-    """Whether a drill of that name is playable (its folder exists); reads no YAML, for the quiz."""
-    return (paths.drills_dir() / name / "drill.yaml").is_file()
+exists = paths.drill_exists
 
 
 def available() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tfprep import cardview, drills
+from tfprep import cardview, paths
 from tfprep.quiz import QuizSession, coverage, suggest_rating
 from tfprep.scheduler import Rating, human_interval
 
@@ -62,7 +62,7 @@ def _score(q, answer: str) -> tuple[list[bool], Rating]:
 
 
 def _reveal(q, marks, suggested) -> None:
-    cardview.reveal(q, marks, practise=[d for d in q.drills if drills.exists(d)])
+    cardview.reveal(q, marks, practise=[d for d in q.drills if paths.drill_exists(d)])
     if marks is not None:
         cardview.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
                      f"{int(suggested)} {cardview.RATING_NAME[int(suggested)]}.")
@@ -256,7 +256,7 @@ def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) 
     """Drive one round: each question shown, answered, revealed and self-rated (an ordinary FSRS
     review), the drill written fresh and graded when submitted or when its time is up. Returns
     (finished, interrupted); the items carry the results."""
-    from tfprep import console
+    from tfprep import console, drills
 
     from tfprep import banks as banks_mod
     from tfprep.quiz import QuizSession

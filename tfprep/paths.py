@@ -68,6 +68,12 @@ def drills_dir() -> Path:
     return content("drills")
 
 
+def drill_exists(name: str) -> bool:
+    """Whether a drill of that name is playable (its folder exists); reads no YAML and imports
+    no tfprep.drills, for the quiz's "Practise it" line (as tfprep.drills.exists too)."""
+    return (drills_dir() / name / "drill.yaml").is_file()
+
+
 def keep_as_bak(path: Path, now=None) -> Path:
     """Keep `path` beside it as NAME.YYYY-MM-DDTHH-MM-SS.bak (-2, -3... when that second is taken;
     `now`, a datetime, default the present); never overwrites anything. Returns the kept path."""

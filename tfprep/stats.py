@@ -6,8 +6,6 @@ from datetime import date, datetime, timedelta
 
 from tfprep import store
 from tfprep.banks import BankFile
-from tfprep.drills import hunt_stats
-from tfprep.interview import history as interview_history
 
 MATURE_DAYS = 21  # Anki's threshold: a card whose stability reaches 3 weeks counts as mastered
 FORECAST_DAYS = 30  # the due forecast: today (overdue included) and the 29 days after
@@ -98,6 +96,8 @@ def drills_by_tier(conn: sqlite3.Connection) -> dict[str, dict]:
 
 
 def compute(conn: sqlite3.Connection, banks: dict[str, BankFile], now: datetime) -> dict:
+    from tfprep.drills import hunt_stats  # here, not at the top: the quiz and home screen import
+    from tfprep.interview import history as interview_history  # this module for `streak` alone
     today = now.astimezone().date()
     one = lambda sql, *args: conn.execute(sql, args).fetchone()[0]  # noqa: E731
     scheduled = "kind != 'cram'"
