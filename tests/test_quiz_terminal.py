@@ -25,12 +25,16 @@ FIRST, SECOND = "core-rnn-bottleneck", "core-original-architecture"  # core25's 
 class Screen:
     """`tfprep quiz ...` with a pseudo-terminal as its stdin and stdout."""
 
-    def __init__(self, home, *args, columns=120):
+    def __init__(self, home, *args, columns=120, colour=False, code=None):
+        """`code`: run `python -c code quiz ...` instead of `python -m tfprep quiz ...`."""
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.environ.update({"TFPREP_HOME": str(home), "NO_COLOR": "1", "COLUMNS": str(columns), "LINES": "40",
                                "TERM": "xterm"})
-            os.execv(sys.executable, [sys.executable, "-m", "tfprep", "quiz", "--bank", "core25", *args])
+            if colour:
+                del os.environ["NO_COLOR"]
+            start = ["-c", code] if code else ["-m", "tfprep"]
+            os.execv(sys.executable, [sys.executable, *start, "quiz", "--bank", "core25", *args])
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
         self.raw = b""
         self.code = None
@@ -336,3 +340,39 @@ def test_session_counts_and_set_aside_without_a_terminal(tfprep_home):
     assert session.undo() == qs[1] and cards.hidden(conn, t) == set()
     assert session.undo() == qs[0] and session.seen == 0  # then the rating
     assert session.counts() == {"new": 3, "learning": 0, "review": 0}
+
+
+RICH_FIRST = "import sys, tfprep.console; sys.argv = ['tfprep'] + sys.argv[1:]; from tfprep.cli import main; main()"
+NO_RICH = ("import atexit, os, sys; atexit.register(lambda: open(os.environ['TFPREP_HOME'] + '/rich', 'w').write("
+           "str('rich.console' in sys.modules))); sys.argv = ['tfprep'] + sys.argv[1:]; from tfprep.cli import main; main()")
+
+
+@pytest.mark.parametrize("colour", [True, False])
+def test_the_terminal_quiz_is_rich_free_and_shows_what_rich_shows(tmp_path, colour):
+    """On a terminal the quiz's cards, status lines and summary are tfprep.term's (rich is never
+    imported), and a terminal shows the same characters in the same styles as when rich draws."""
+    from test_term import cells
+
+    shown = []
+    for code, name in ((NO_RICH, "term"), (RICH_FIRST, "rich")):
+        home = tmp_path / name
+        home.mkdir()
+        s = Screen(home, "--limit", "2", "--cram", columns=70, colour=colour, code=code)
+        s.expect("Space reveal")
+        s.press("e")
+        s.expect("core25.yaml")
+        s.press(" ")
+        s.expect("Rate 1 Again")
+        s.press("x")
+        s.expect("rate with 1-4")
+        s.press("3")
+        s.expect(SECOND)
+        s.expect("Space reveal", 3)
+        s.press("q")
+        assert s.wait() == 0
+        assert "Session summary" in s.text
+        shown.append(s.raw_text.replace(str(home), "HOME"))
+        if name == "term":
+            assert (home / "rich").read_text() == "False"
+    assert ("\x1b[34m" in shown[0]) == colour  # blue panel edges, unless NO_COLOR
+    assert cells(shown[0]) == cells(shown[1])

@@ -9,6 +9,7 @@ import io
 import os
 import pty
 import random
+import re
 import subprocess
 import sys
 
@@ -22,24 +23,54 @@ from tfprep import banks, cardview, term
 WIDTHS = (24, 40, 57, 80, 100, 133)
 
 
-def rich_render(blocks, width, end="\n"):
+def rich_render(blocks, width, end="\n", styles=None):
     buf = io.StringIO()
-    out = Console(file=buf, width=width, color_system=None, force_terminal=False, highlight=False, emoji=False,
-                  legacy_windows=False)
+    out = Console(file=buf, width=width, color_system="standard" if styles else None, force_terminal=bool(styles),
+                  no_color=styles == "mono", highlight=False, emoji=False, legacy_windows=False)
     for i, block in enumerate(blocks):
         last = i == len(blocks) - 1
         out.print(cardview.to_rich(block), end=end if last and isinstance(block, term.Text) else "\n")
     return buf.getvalue()
 
 
-def same(blocks, width, end="\n"):
-    """term's layout equals rich's; False when term declines it (rich then draws)."""
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+VISIBLE_ON_SPACES = {"4", "7"}  # underline, reverse: bold or a colour on a space shows nothing
+
+
+def cells(drawn: str) -> list[list[tuple[str, frozenset]]]:
+    """What a terminal shows: per line, each character with the SGR codes in force on it."""
+    grid, line, codes, at = [], [], set(), 0
+    for m in [*SGR.finditer(drawn), None]:
+        for ch in drawn[at:m.start() if m else len(drawn)]:
+            if ch == "\n":
+                grid.append(line)
+                line = []
+            else:
+                line.append((ch, frozenset(codes if ch != " " else codes & VISIBLE_ON_SPACES)))
+        if m:
+            at = m.end()
+            for code in m.group(1).split(";"):
+                if code in ("", "0"):
+                    codes.clear()
+                else:
+                    codes.add(code)
+    return grid + [line]
+
+
+def same(blocks, width, end="\n", styles=(None, "colour", "mono")):
+    """term's layout equals rich's, plain byte for byte and on a terminal cell for cell (each
+    character in the same style); False when term declines it (rich then draws)."""
     try:
-        mine = term.render(blocks, width, end)
+        mine = {s: term.render(blocks, width, end, s) for s in styles}
     except term.Unsupported:
         return False
-    theirs = rich_render(blocks, width, end)
-    assert mine == theirs, f"width {width}:\n--- term\n{mine}\n--- rich\n{theirs}"
+    for s in styles:
+        theirs = rich_render(blocks, width, end, s)
+        if s is None:
+            assert mine[s] == theirs, f"width {width}:\n--- term\n{mine[s]}\n--- rich\n{theirs}"
+        else:
+            assert cells(mine[s]) == cells(theirs), f"{s}, width {width}:\n{mine[s]!r}\n{theirs!r}"
+            assert SGR.sub("", mine[s]) == SGR.sub("", theirs)
     return True
 
 
@@ -47,25 +78,27 @@ def all_questions():
     return [q for b in banks.load_all().values() for q in b.questions]
 
 
-def test_every_card_of_every_bank_is_drawn_as_rich_draws_it():
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_card_of_every_bank_is_drawn_as_rich_draws_it(width):
+    """Plain at every width; with colours and attributes only (NO_COLOR) at 40 and 80 columns."""
     questions = all_questions()
     assert len(questions) >= 119
+    styles = (None, "colour", "mono") if width in (40, 80) else (None,)
     drawn = declined = 0
     for q in questions:
         marks = [i % 2 == 0 for i in range(len(q.key_points))]
         screens = [cardview.question_blocks(q, 3, 12, counts={"new": 4, "learning": 1, "review": 7}),
                    cardview.question_blocks(q, 1, 1), cardview.reveal_blocks(q), cardview.reveal_blocks(q, marks, [])]
-        for width in WIDTHS:
-            for blocks in screens:
-                if any(isinstance(x, cardview.Foreign) for b in blocks if isinstance(b, term.Panel) for x in b.body):
-                    continue  # rich.markdown's answers are drawn by rich (checked in test_foreign_answers...)
-                if same(blocks, width):
-                    drawn += 1
-                else:
-                    declined += 1
-    # at every width but the narrowest every screen is term's own
-    assert declined <= len(questions) * 4, (drawn, declined)
-    assert drawn >= len(questions) * 4 * (len(WIDTHS) - 1)
+        for blocks in screens:
+            if any(isinstance(x, cardview.Foreign) for b in blocks if isinstance(b, term.Panel) for x in b.body):
+                continue  # rich.markdown's answers are drawn by rich (test_foreign_answers_are_drawn_by_rich)
+            if same(blocks, width, styles=styles):
+                drawn += 1
+            else:
+                declined += 1
+    assert drawn >= len(questions) * 3, (drawn, declined)  # term declines only what it cannot draw
+    if width >= 40:
+        assert declined == 0
 
 
 def test_prompts_lines_and_summary_are_drawn_as_rich_draws_them():
@@ -146,16 +179,21 @@ import os, sys
 from tfprep import term
 from rich.console import Console
 c = Console()
-print(term.plain_width(), c.is_terminal, c.color_system, c.width, file=sys.stderr)
+width, styles = term.target() or (None, None)
+print(width, styles, c.is_terminal, c.color_system, c.no_color, c.width, file=sys.stderr)
 """
 
 
 @pytest.mark.parametrize("env", [{}, {"COLUMNS": "100"}, {"COLUMNS": "abc"}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""},
-                                 {"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}, {"NO_COLOR": "1"}])
+                                 {"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}, {"NO_COLOR": "1"},
+                                 {"TERM": "dumb"}, {"TERM": "xterm-256color", "COLORTERM": "truecolor"}])
 @pytest.mark.parametrize("stdout_tty", [False, True])
-def test_plain_output_is_detected_as_rich_detects_it(env, stdout_tty):
-    """When term says output is plain, rich agrees: not a terminal, no colour, the same width."""
-    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
+def test_the_output_is_detected_as_rich_detects_it(env, stdout_tty):
+    """term draws where rich would draw the same thing: plain where rich writes no codes, with
+    colours (or, NO_COLOR, attributes only) where rich writes them, at rich's width."""
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR",
+                                                             "COLORTERM")}
+    base["TERM"] = "xterm"
     if stdout_tty:
         leader, follower = pty.openpty()
         out = follower
@@ -169,11 +207,18 @@ def test_plain_output_is_detected_as_rich_detects_it(env, stdout_tty):
         for fd in (leader, follower):
             if fd is not None:
                 os.close(fd)
-    width, is_terminal, colours, rich_width = proc.stderr.split()
+    width, styles, is_terminal, colours, no_color, rich_width = proc.stderr.split()
     if width != "None":
-        assert (is_terminal, colours, width) == ("False", "None", rich_width)
-    if stdout_tty and "TTY_COMPATIBLE" not in env and not env.get("FORCE_COLOR") == "":
-        assert width == "None"  # a terminal is rich's to draw
+        assert width == rich_width
+        if styles == "None":
+            assert (is_terminal, colours) == ("False", "None")
+        else:
+            assert is_terminal == "True" and colours != "None"
+            assert (styles == "mono") == (no_color == "True")
+    if stdout_tty and not env:
+        assert styles == "colour"
+    if stdout_tty and env.get("TERM") == "dumb":
+        assert width == "None"  # rich's to draw
 
 
 QUIZ = ["quiz", "--bank", "core25", "--limit", "3", "--cram"]
@@ -198,3 +243,20 @@ def test_the_quiz_from_a_pipe_is_rich_free_and_prints_what_rich_prints(tfprep_ho
     assert {len(line) for line in fast.stdout.splitlines() if line.startswith("╰")} == {72}  # COLUMNS
     # the two runs differ only in when the sessions happened (ids are not printed)
     assert fast.stdout == slow.stdout
+
+
+def test_status_lines_are_drawn_as_rich_draws_them():
+    """The terminal quiz's status line: one line, never wrapped, cut with "…" at the width."""
+    previews = {1: "1m", 2: "6m", 3: "10m", 4: "2d"}
+    messages = [cardview.REVEAL_KEYS, f"[bold yellow] 12s[/] [yellow]note[/] · {cardview.REVEAL_KEYS}",
+                "[yellow]rate with 1-4[/] · Rate " + "  ".join(f"[red]{r} x[/] ({iv})" for r, iv in previews.items()),
+                "[green]3 Good[/] · next 10m", "", f"Answer {term.escape('[i]')} [bold] 30s[/] "]
+    for width in (20, 40, 80, 200):
+        for message in messages:
+            for styles in (None, "colour", "mono"):
+                buf = io.StringIO()
+                Console(file=buf, width=width, color_system="standard" if styles else None, force_terminal=bool(styles),
+                        no_color=styles == "mono", highlight=False, emoji=False).print(
+                    RichText.from_markup(message, emoji=False), end="", no_wrap=True, overflow="ellipsis", crop=True)
+                mine = term.render_line(term.markup(message), width, styles)
+                assert cells(mine) == cells(buf.getvalue()) and SGR.sub("", mine) == SGR.sub("", buf.getvalue())

@@ -1,9 +1,10 @@
-"""The quiz's screens: the question, the model answer, the prompts and the session summary.
+"""The quiz's screens: the question, the model answer, the prompts, the status line of the
+terminal quiz and the session summary.
 
-Each screen is described once, as tfprep.term blocks. Where the output is plain (a pipe) they
-are laid out by tfprep.term, so a quiz never imports rich; elsewhere (a terminal, forced
-colour) and once rich is loaded anyway, tfprep.console draws the same blocks with rich. The two
-give the same characters: tests/test_term.py holds them to it.
+Each screen is described once, as tfprep.term blocks, and term draws it (plain on a pipe, with
+colours on a terminal), so a quiz never imports rich. Where term cannot (a notebook, a dumb
+terminal, an answer with a table) and once rich is loaded anyway, tfprep.console's rich console
+draws the same blocks. The two give the same characters: tests/test_term.py holds them to it.
 """
 from __future__ import annotations
 
@@ -26,12 +27,18 @@ class Foreign:
         self.source = source
 
 
+def _target() -> tuple[int, str | None] | None:
+    """term's (width, styles) for the output, or None to draw with rich: where term cannot, and
+    once rich is loaded anyway (it draws the same, and `console.out` may be set up for a test)."""
+    return None if "tfprep.console" in sys.modules else term.target()
+
+
 def show(blocks: list, end: str = "\n") -> None:
     """Print the blocks; after the last, when it is a line of text, `end` (a prompt: "")."""
-    width = None if "tfprep.console" in sys.modules else term.plain_width()
-    if width is not None:
+    where = _target()
+    if where is not None:
         try:
-            drawn = term.render(blocks, width, end)
+            drawn = term.render(blocks, where[0], end, where[1])
         except term.Unsupported:
             pass
         else:
@@ -43,6 +50,15 @@ def show(blocks: list, end: str = "\n") -> None:
     for i, block in enumerate(blocks):
         last = i == len(blocks) - 1
         console.out.print(to_rich(block), end=end if last and isinstance(block, term.Text) else "\n")
+
+
+def width() -> int:
+    where = _target()
+    if where is not None:
+        return where[0]
+    from tfprep import console
+
+    return console.out.width
 
 
 def to_rich(block):
@@ -100,6 +116,36 @@ def ask(prompt: str) -> str | None:
         show([text("")])
         return None
     return line.rstrip("\n")
+
+
+def ask_timed(prompt: str, seconds: float) -> str | None:
+    """Show a countdown until Enter is pressed or time runs out; returns the line, "" on timeout."""
+    import select
+    import time
+
+    end = time.monotonic() + seconds
+    tty = sys.stdout.isatty()
+    first = True
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            if tty:
+                status("[bold yellow]Time's up.[/]", done=True)
+            else:
+                info("[bold yellow]Time's up.[/]")
+            return ""
+        if tty:  # redrawn in place; what is being typed after it stays
+            clock = f"{prompt} [bold]{int(left) + 1:>3}s[/] "
+            if first:
+                status(clock)
+            else:
+                _line(clock, before="\x1b7\r", after="\x1b8")  # save the cursor, redraw the start, restore
+            first = False
+        ready, _, _ = select.select([sys.stdin], [], [], min(1.0, left))
+        if ready:
+            line = sys.stdin.readline()
+            show([text("")])
+            return line.rstrip("\n") if line else None
 
 
 def when(dt: datetime | None) -> str:
@@ -210,3 +256,72 @@ def summary_blocks(data: dict) -> list:
 
 def summary(data: dict) -> None:
     show(summary_blocks(data))
+
+
+# --- the quiz on a terminal: single keys, one status line redrawn in place --------------------------
+
+REVEAL_KEYS = "[bold]Space[/] reveal · [bold]u[/] undo · [bold]s[/] suspend · [bold]b[/] bury · [bold]e[/] where · [bold]q[/] quit"
+CARD_KEYS = "[bold]u[/] undo · [bold]s[/] suspend · [bold]b[/] bury · [bold]e[/] where · [bold]q[/] quit"
+
+
+def _line(message: str, before: str = "", after: str = "", end: str = "") -> None:
+    """`message` (markup) on one line, never wrapped, cut with "…" at the width, between control
+    codes that move the cursor (`before`, `after`)."""
+    where = _target()
+    if where is not None:
+        try:
+            drawn = term.render_line(markup(message), where[0], where[1])
+        except term.Unsupported:
+            pass
+        else:
+            sys.stdout.write(before + drawn + end + after)
+            sys.stdout.flush()
+            return
+    from tfprep import console
+
+    console.out.file.write(before)
+    console.out.print(to_rich(markup(message)), end=end, no_wrap=True, overflow="ellipsis", crop=True)
+    console.out.file.write(after)
+    console.out.file.flush()
+
+
+def status(message: str, done: bool = False) -> None:
+    """Redraw the status line in place: carriage return, erase the line, then the text cropped
+    to the width (so it never wraps, and the next redraw covers it all); `done` ends the line."""
+    _line(message, before="\r\x1b[2K", end="\n" if done else "")
+
+
+def reveal_status(seconds_left: float | None, note: str = "") -> None:
+    """Before the reveal: the keys, a countdown when timed, and a note (what the last key did)."""
+    clock = f"[bold yellow]{int(seconds_left) + 1:>3}s[/] " if seconds_left is not None else ""
+    status(clock + (f"[yellow]{note}[/] · " if note else "") + REVEAL_KEYS)
+
+
+def rating_status(previews: dict, suggested: int | None, note: str = "") -> None:
+    parts = [f"[{RATING_STYLE[int(r)]}]{int(r)} {RATING_NAME[int(r)]}[/] ({iv})" for r, iv in previews.items()]
+    hint = f" · suggested [bold]{suggested} {RATING_NAME[suggested]}[/]" if suggested else ""
+    first = f"[yellow]{note}[/] · " if note else ""  # what went wrong comes first: the line is cropped
+    status(first + "Rate " + "  ".join(parts) + f"{hint} · {CARD_KEYS}")
+
+
+def rated(rating: int, next_in: str) -> None:
+    status(f"[{RATING_STYLE[rating]}]{rating} {RATING_NAME[rating]}[/] · next {next_in}", done=True)
+
+
+def typing_help(timed: float | None) -> None:
+    limit = f"; {timed:g} seconds" if timed else ""
+    show([text(f"Type your answer{limit}. An empty line (or Ctrl-D) submits it; a line with only u, s, b, e or q "
+               "undoes, suspends, buries, shows where the card is, or quits.", "dim")])
+
+
+def card_location(card_id: str, where: str | None) -> None:
+    """`e`: the card's id and the bank file and line it is written at."""
+    show([assemble(("Card ", "dim"), (card_id, "bold"), "  ", where or "(bank file unknown)")])
+
+
+def set_aside(card_id: str, how: str, back=None) -> None:
+    if how == "suspend":
+        show([text(f"Suspended {card_id}: it is not shown again until `tfprep card unsuspend {card_id}` "
+                   "(u undoes it now).", "yellow")])
+    else:
+        show([text(f"Buried {card_id} until {when(back)} (u undoes it now).", "yellow")])

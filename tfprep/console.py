@@ -5,7 +5,6 @@ without rich where the output is plain (tfprep.term) and hands them to `out` her
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 
 from rich.console import Console
@@ -13,7 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 # the quiz's screens are drawn by tfprep.cardview (without rich on a pipe); names both use are there
-from tfprep.cardview import RATING_NAME, RATING_STYLE, ask, when
+from tfprep.cardview import RATING_NAME, ask, when
 
 # Panel, Table and box are imported by the functions that draw them: the home screen and the
 # one-line messages need only Text, and rich.table (with fractions and decimal) is ~4 ms.
@@ -40,90 +39,6 @@ def plain(message: str) -> None:
 
 
 esc = escape
-
-
-def ask_timed(prompt: str, seconds: float) -> str | None:
-    """Show a countdown until Enter is pressed or time runs out; returns the line, "" on timeout."""
-    import select
-    import time
-
-    end = time.monotonic() + seconds
-    tty = sys.stdout.isatty()
-    first = True
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            if tty:
-                status("[bold yellow]Time's up.[/]", done=True)
-            else:
-                out.print("[bold yellow]Time's up.[/]")
-            return ""
-        if tty:  # redrawn in place (rich drops a bare "\r"); what is being typed after it stays
-            clock = f"{prompt} [bold]{int(left) + 1:>3}s[/] "
-            if first:
-                status(clock)
-            else:
-                out.file.write("\x1b7\r")  # save the cursor, redraw the line's start, restore
-                out.print(Text.from_markup(clock, emoji=False), end="", no_wrap=True, crop=True)
-                out.file.write("\x1b8")
-                out.file.flush()
-            first = False
-        ready, _, _ = select.select([sys.stdin], [], [], min(1.0, left))
-        if ready:
-            line = sys.stdin.readline()
-            out.print()
-            return line.rstrip("\n") if line else None
-
-
-# --- quiz on a terminal: single keys, one status line redrawn in place ----------------------------
-
-REVEAL_KEYS = "[bold]Space[/] reveal · [bold]u[/] undo · [bold]s[/] suspend · [bold]b[/] bury · [bold]e[/] where · [bold]q[/] quit"
-CARD_KEYS = "[bold]u[/] undo · [bold]s[/] suspend · [bold]b[/] bury · [bold]e[/] where · [bold]q[/] quit"
-
-
-def status(markup: str, done: bool = False) -> None:
-    """Redraw the status line in place: carriage return, erase the line, then the text cropped
-    to the width (so it never wraps, and the next redraw covers it all); `done` ends the line."""
-    out.file.write("\r\x1b[2K")
-    out.print(Text.from_markup(markup, emoji=False), end="\n" if done else "", no_wrap=True, overflow="ellipsis",
-              crop=True)
-    out.file.flush()
-
-
-def reveal_status(seconds_left: float | None, note: str = "") -> None:
-    """Before the reveal: the keys, a countdown when timed, and a note (what the last key did)."""
-    clock = f"[bold yellow]{int(seconds_left) + 1:>3}s[/] " if seconds_left is not None else ""
-    status(clock + (f"[yellow]{note}[/] · " if note else "") + REVEAL_KEYS)
-
-
-def rating_status(previews: dict, suggested: int | None, note: str = "") -> None:
-    parts = [f"[{RATING_STYLE[int(r)]}]{int(r)} {RATING_NAME[int(r)]}[/] ({iv})" for r, iv in previews.items()]
-    hint = f" · suggested [bold]{suggested} {RATING_NAME[suggested]}[/]" if suggested else ""
-    first = f"[yellow]{note}[/] · " if note else ""  # what went wrong comes first: the line is cropped
-    status(first + "Rate " + "  ".join(parts) + f"{hint} · {CARD_KEYS}")
-
-
-def rated(rating: int, next_in: str) -> None:
-    status(f"[{RATING_STYLE[rating]}]{rating} {RATING_NAME[rating]}[/] · next {next_in}", done=True)
-
-
-def typing_help(timed: float | None) -> None:
-    limit = f"; {timed:g} seconds" if timed else ""
-    out.print(Text(f"Type your answer{limit}. An empty line (or Ctrl-D) submits it; a line with only u, s, b, e or q "
-                   "undoes, suspends, buries, shows where the card is, or quits.", style="dim"))
-
-
-def card_location(card_id: str, where: str | None) -> None:
-    """`e`: the card's id and the bank file and line it is written at."""
-    out.print(Text.assemble(("Card ", "dim"), (card_id, "bold"), ("  ", ""), (where or "(bank file unknown)", "")))
-
-
-def set_aside(card_id: str, how: str, back=None) -> None:
-    if how == "suspend":
-        out.print(Text(f"Suspended {card_id}: it is not shown again until `tfprep card unsuspend {card_id}` "
-                       "(u undoes it now).", style="yellow"))
-    else:
-        out.print(Text(f"Buried {card_id} until {when(back)} (u undoes it now).", style="yellow"))
 
 
 WELCOME = """Welcome to tfprep. It has three parts:

@@ -25,9 +25,7 @@ def run(session: QuizSession, *, type_answers: bool = False, timed: float | None
             cardview.question(q, session.seen + 1, session.seen + len(session.queue), counts=session.counts())
             started = time.monotonic()
             if timed:
-                from tfprep import console
-
-                line = console.ask_timed("Answer (out loud or typed), Enter to reveal", timed)
+                line = cardview.ask_timed("Answer (out loud or typed), Enter to reveal", timed)
             elif type_answers:
                 line = cardview.ask("Your answer (one line; Enter to submit, q to quit) > ")
             else:
@@ -106,24 +104,24 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
     (before a reveal too: that card is shown again), s suspends and b buries the current card,
     e shows its bank file and line, q quits. The terminal is in cbreak mode throughout and is
     restored on every way out."""
-    from tfprep import console, keys
+    from tfprep import keys
 
     def command(q, what: str):
         """Do an u/s/b/e command; returns "next" (show the queue's next card), "stay" or "quit"."""
         if what == "quit":
             return "quit"
         if what == "where":
-            console.card_location(q.id, where.get(q.id))
+            cardview.card_location(q.id, where.get(q.id))
             return "stay"
         if what == "undo":
             undone = session.undo()
             if undone is None:
-                console.info("[dim]Nothing to undo yet.[/]")
+                cardview.info("[dim]Nothing to undo yet.[/]")
                 return "stay"
-            console.info(f"[dim]Undid {cardview.esc(undone.id)}; it comes back now.[/]")
+            cardview.info(f"[dim]Undid {cardview.esc(undone.id)}; it comes back now.[/]")
             return "next"
         back = session.set_aside(q, what)
-        console.set_aside(q.id, what, back)
+        cardview.set_aside(q.id, what, back)
         return "next"
 
     try:
@@ -153,20 +151,20 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
                 outcome = None
                 note = ""
                 while outcome is None:
-                    console.rating_status(previews, int(suggested) if suggested else None, note)
+                    cardview.rating_status(previews, int(suggested) if suggested else None, note)
                     key = term.key()
                     if key in RATING_KEYS:
                         rating = RATING_KEYS[key]
-                        console.rated(int(rating), previews[rating])
+                        cardview.rated(int(rating), previews[rating])
                         session.rate(q, rating, duration_ms=int((time.monotonic() - started) * 1000))
                         if session.last_leech is not None:
                             cardview.leech(q.id, session.last_leech)
                         outcome = "next"
                     elif key == keys.EOF or (key in COMMANDS and COMMANDS[key] == "quit"):
-                        console.status("", done=True)
+                        cardview.status("", done=True)
                         outcome = "quit"
                     elif key in COMMANDS:
-                        console.status("", done=True)
+                        cardview.status("", done=True)
                         outcome = command(q, COMMANDS[key])
                         outcome = None if outcome == "stay" else outcome
                     else:
@@ -182,35 +180,35 @@ def _run_keys(session: QuizSession, *, type_answers: bool, timed: float | None, 
 def _reveal_key(term, timed: float | None) -> str:
     """Wait for Space/Enter (reveal) or a command key; with `timed`, a countdown redrawn in place
     on one line, and the reveal when it runs out. Returns "reveal" or a COMMANDS value."""
-    from tfprep import console, keys
+    from tfprep import keys
 
     end = time.monotonic() + timed if timed else None
     while True:
         left = end - time.monotonic() if end is not None else None
         if left is not None and left <= 0:
-            console.status("[bold yellow]Time's up.[/]", done=True)
+            cardview.status("[bold yellow]Time's up.[/]", done=True)
             return "reveal"
-        console.reveal_status(left)
+        cardview.reveal_status(left)
         key = term.key(timeout=min(1.0, left) if left is not None else None)
         if key is None:
             continue
         if key in (keys.SPACE, keys.ENTER):
-            console.status("", done=False)
+            cardview.status("", done=False)
             return "reveal"
         if key == keys.EOF:
-            console.status("", done=True)
+            cardview.status("", done=True)
             return "quit"
         if key in COMMANDS:
-            console.status("", done=True)
+            cardview.status("", done=True)
             return COMMANDS[key]
 
 
 def _typed_on_terminal(term, timed: float | None) -> tuple[str, str]:
     """A typed answer with line editing (readline): ("reveal", text), or a command typed alone
     on the first line ("undo", "suspend", "bury", "where", "quit")."""
-    from tfprep import console, keys
+    from tfprep import keys
 
-    console.typing_help(timed)
+    cardview.typing_help(timed)
 
     def prompt(deadline):
         return f"{_left(deadline)}› " if deadline else "› "
@@ -219,13 +217,13 @@ def _typed_on_terminal(term, timed: float | None) -> tuple[str, str]:
         return f"{_left(deadline)}  " if deadline else "  "
 
     def tick(left, buffer):
-        width = console.out.width
+        width = cardview.width()
         if len(prompt(1)) + 5 + len(buffer) < width:  # still on the prompt's row: redraw its clock
             keys.write(f"\x1b7\r{int(left) + 1:>4}s\x1b8")
 
     lines, timed_out = term.lines(prompt, more, seconds=timed, tick=tick, commands=frozenset(COMMANDS))
     if timed_out:
-        console.info("[bold yellow]Time's up.[/]")
+        cardview.info("[bold yellow]Time's up.[/]")
     if len(lines) == 1 and lines[0].strip().lower() in COMMANDS:
         return COMMANDS[lines[0].strip().lower()], ""
     return "reveal", "\n".join(lines)
@@ -240,10 +238,8 @@ def _left(deadline: float) -> str:
 def read_answer(minutes: float) -> str | None:
     """The learner's answer: lines until an empty line (Enter at once: answered aloud), or the
     question's time running out. None at end of input."""
-    from tfprep import console
-
     lines: list[str] = []
-    first = console.ask_timed("Answer aloud or type it (an empty line ends it)", minutes * 60)
+    first = cardview.ask_timed("Answer aloud or type it (an empty line ends it)", minutes * 60)
     while first is not None and first.strip():
         lines.append(first)
         first = cardview.ask("... ")
@@ -288,14 +284,14 @@ def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) 
         started = time.monotonic()
         while True:
             left = item.minutes * 60 - (time.monotonic() - started)
-            line = console.ask_timed(f"Edit {target}; Enter submits it (or type the path of another file)",
+            line = cardview.ask_timed(f"Edit {target}; Enter submits it (or type the path of another file)",
                                      max(left, 0.01))
             if line is None:
                 return False
             chosen = Path(line.strip()).expanduser() if line.strip() else target
             if chosen.is_file():
                 break
-            console.info(f"[yellow]{cardview.esc(str(chosen))} is not a file; Enter submits {cardview.esc(str(target))}.[/]")
+            cardview.info(f"[yellow]{cardview.esc(str(chosen))} is not a file; Enter submits {cardview.esc(str(target))}.[/]")
         item.seconds_used = round(time.monotonic() - started, 1)
         report = drills.grade(d, chosen)
         drills.record_attempt(conn, report, clock())
@@ -310,6 +306,6 @@ def run_interview(conn, scheduler, banks, items, clock, workspace, start_drill) 
             if not done:
                 return False, False
     except KeyboardInterrupt:
-        console.info("\n[dim]Stopped. What was rated is saved, and so is the scorecard so far.[/]")
+        cardview.info("\n[dim]Stopped. What was rated is saved, and so is the scorecard so far.[/]")
         return False, True
     return True, False

@@ -1,13 +1,15 @@
-"""The quiz's screens as plain text, without importing rich (rich.console alone costs about a
-third of a quiz's start-up, and a quiz shows its first card within that time).
+"""The quiz's screens drawn without importing rich (rich.console alone costs about a third of a
+quiz's start-up, and a quiz shows its first card within that time).
 
 A screen is a list of blocks: `Text` (styled runs), `Grid` (two columns), `Panel` (a rounded box
 with a title and a subtitle on its edges) and `Table` (the bordered two-column table of the
-session summary). `render` lays them out exactly as rich does when its output is plain (a pipe,
-no forced colour), word wrapping and column widths included: tests/test_term.py compares the
-two on every card of every bank, and on generated text, at several widths. Where the output is
-not plain (a terminal, FORCE_COLOR, a notebook), tfprep.cardview draws the same blocks with
-rich. The cell widths of characters come from rich.cells, which imports nothing heavy.
+session summary). `render` lays them out exactly as rich does, word wrapping and column widths
+included: as plain text for a pipe, and with rich's SGR codes for a terminal (colours, or only
+bold/dim/italic under NO_COLOR). `target` says which, as rich would decide it, and declines what
+rich must draw (a notebook, a dumb terminal...). tests/test_term.py compares the two on every
+card of every bank and on generated text, at several widths, byte for byte when plain and cell
+for cell (character and style) on a terminal. The cell widths of characters come from
+rich.cells, which imports nothing heavy.
 
 Our own strings carry rich's markup (`[bold]Key points[/]`); `markup` reads the tags we use and
 `escape` is rich's, so that text from banks and learners shows as written either way.
@@ -132,7 +134,10 @@ def _crop(line: _Line, width: int, ellipsis: bool = False) -> _Line:
         return line
     cropped = set_cell_size(line.s, width - 1 if ellipsis else width)
     styles = line.st[:len(cropped)] + [""] * max(0, len(cropped) - len(line.st))
-    return _Line(cropped + "…", styles + [""]) if ellipsis else _Line(cropped, styles)
+    if not ellipsis:
+        return _Line(cropped, styles)
+    # rich trims its spans to the new length: "…" keeps the style of the character it replaces
+    return _Line(cropped + "…", styles + [line.st[len(cropped)] if len(cropped) < len(line.st) else ""])
 
 
 _WORD = re.compile(r"\s*\S+\s*")
@@ -377,37 +382,85 @@ def _block(block, width: int) -> list[_Line]:
     raise Unsupported(f"not a block of this module: {type(block).__name__}")
 
 
-def render(blocks: list, width: int, end: str = "\n") -> str:
-    """The blocks as rich prints them, one after another, to plain output `width` wide; a Text
-    block is followed by `end` when it is the last (a prompt: end="")."""
+# SGR codes as rich writes them: attributes in this order, then the colour ("bold cyan" -> 1;36)
+_ATTRIBUTES = {"bold": "1", "dim": "2", "italic": "3", "underline": "4", "blink": "5", "reverse": "7", "strike": "9"}
+_COLOURS = {name: str(30 + i) for i, name in enumerate(("black", "red", "green", "yellow", "blue", "magenta", "cyan",
+                                                        "white"))}
+_COLOURS.update({f"bright_{name}": str(int(code) + 60) for name, code in list(_COLOURS.items())})
+
+
+def sgr(style: str, colour: bool = True) -> str:
+    """The escape code opening `style` ("" when it has none); later colours win, as in rich;
+    `colour=False` keeps the attributes only (NO_COLOR)."""
+    attributes, fg = set(), None
+    for word in style.split():
+        if word in _ATTRIBUTES:
+            attributes.add(word)
+        elif word in _COLOURS:
+            fg = _COLOURS[word]
+        elif word not in ("none", "default"):
+            raise Unsupported(f"style {word!r}")
+    codes = [code for name, code in _ATTRIBUTES.items() if name in attributes]
+    if fg and colour:
+        codes.append(fg)
+    return f"\x1b[{';'.join(codes)}m" if codes else ""
+
+
+def _styled(line: _Line, styles: str | None) -> str:
+    """A line as text: plain (`styles` None), or each run of one style in its SGR code and a reset
+    ("colour", or "mono": attributes without colours)."""
+    if styles is None:
+        return line.s
+    out, at = [], 0
+    while at < len(line.s):
+        style, end = line.st[at], at + 1
+        while end < len(line.s) and line.st[end] == style:
+            end += 1
+        code = sgr(style, styles == "colour")
+        out.append(f"{code}{line.s[at:end]}\x1b[0m" if code else line.s[at:end])
+        at = end
+    return "".join(out)
+
+
+def render(blocks: list, width: int, end: str = "\n", styles: str | None = None) -> str:
+    """The blocks as rich prints them, one after another, `width` wide; a Text block is followed
+    by `end` when it is the last (a prompt: end=""). `styles`: None for plain output, "colour"
+    or "mono" (no colours: NO_COLOR) for a terminal."""
     out = []
     for i, block in enumerate(blocks):
         lines = _block(block, width)
         last = i == len(blocks) - 1
-        out.append("\n".join(ln.s for ln in lines) + (end if last and isinstance(block, Text) else "\n"))
+        out.append("\n".join(_styled(ln, styles) for ln in lines) + (end if last and isinstance(block, Text) else "\n"))
     return "".join(out)
 
 
-def plain_width() -> int | None:
-    """The width rich would draw at when what it draws comes out as plain text: stdout not a
-    terminal, nothing forcing one (TTY_COMPATIBLE, FORCE_COLOR), no notebook or IDLE, a UTF-8
-    stream, not Windows. None otherwise (the caller then draws with rich)."""
+def render_line(t: Text, width: int, styles: str | None = None) -> str:
+    """One line never wrapped, cut with "…" at the width (a status line redrawn in place)."""
+    line = _of(t)
+    if "\n" in line.s:
+        raise Unsupported("a status line of several lines")
+    return _styled(_crop(line, width, ellipsis=True), styles)
+
+
+def target() -> tuple[int, str | None] | None:
+    """Where the quiz's screens go, as rich would draw them: (width, None) for plain output (a
+    pipe), (width, "colour" or "mono") for a terminal (or TTY_COMPATIBLE=1, FORCE_COLOR), None
+    where rich must draw (a notebook, IDLE, Windows, a dumb terminal, a stream not UTF-8)."""
     env = os.environ
     if os.name == "nt" or "IPython" in sys.modules or "idlelib" in sys.modules:
         return None
     compatible = env.get("TTY_COMPATIBLE", "")
-    if compatible == "1":
+    if compatible in ("0", "1"):
+        terminal = compatible == "1"
+    elif (force := env.get("FORCE_COLOR")) is not None:
+        terminal = force != ""
+    else:
+        try:
+            terminal = sys.stdout.isatty()
+        except (ValueError, AttributeError):
+            terminal = False
+    if terminal and env.get("TERM", "").lower() in ("dumb", "unknown"):
         return None
-    if compatible != "0":
-        force = env.get("FORCE_COLOR")
-        if force:
-            return None
-        if force is None:
-            try:
-                if sys.stdout.isatty():
-                    return None
-            except (ValueError, AttributeError):
-                pass
     if not (getattr(sys.stdout, "encoding", None) or "").lower().startswith("utf"):
         return None
     width = None
@@ -420,4 +473,6 @@ def plain_width() -> int | None:
     columns = env.get("COLUMNS")
     if columns is not None and columns.isdigit():
         width = int(columns)
-    return width or 80
+    if not terminal:
+        return width or 80, None
+    return width or 80, "mono" if env.get("NO_COLOR", "") != "" else "colour"
