@@ -3,7 +3,8 @@
     python benchmarks/startup.py [--runs 15]
 
 Reports `tfprep --version`, `tfprep --help`, `tfprep` alone (the home screen) and a scripted
-one-card quiz (--cram: nothing is scheduled), each divided by the median of
+one-card quiz (--cram: nothing is scheduled) from a pipe and on a pseudo-terminal (keys pressed
+as soon as their prompt shows), each divided by the median of
 `python -c "import typer, rich"`, run interleaved with them (target: <= 1.5), then a
 quiz start, `tfprep stats` and the home screen on a store of 10,000 cards and 100,000 reviews, divided by the
 same commands on an empty store (target: <= 2.0).
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import pty
+import select
 import random
 import statistics
 import subprocess
@@ -24,14 +27,47 @@ from pathlib import Path
 BIN = Path(sys.executable).with_name("tfprep")
 
 
-def median_times(jobs: dict[str, tuple[list[str], str, dict]], runs: int) -> dict[str, float]:
-    """Median wall time of each job (command, stdin, env), the jobs interleaved run by run so a
-    change in the machine's load moves them all alike (their ratios are what is reported)."""
+ON_A_TERMINAL = [(b"reveal", b" "), (b"1 Again", b"3")]  # a key pressed when its prompt shows
+
+
+def on_a_terminal(cmd: list[str], env: dict, keys=ON_A_TERMINAL) -> None:
+    """Run `cmd` with a pseudo-terminal as stdin and stdout, pressing each key once its prompt
+    has been drawn, until it exits."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(cmd[0], cmd, env)
+    seen, pressed = b"", 0
+    try:
+        while select.select([fd], [], [], 30)[0]:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # the child has gone and everything it wrote is read
+                break
+            if not data:
+                break
+            seen += data
+            while pressed < len(keys) and keys[pressed][0] in seen:
+                os.write(fd, keys[pressed][1])
+                pressed += 1
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+    if pressed < len(keys):
+        raise RuntimeError(f"{' '.join(cmd)} on a terminal never showed {keys[pressed][0]!r}: {seen[-500:]!r}")
+
+
+def median_times(jobs: dict[str, tuple[list[str], str | None, dict]], runs: int) -> dict[str, float]:
+    """Median wall time of each job (command, stdin, env; stdin None: on a pseudo-terminal), the
+    jobs interleaved run by run so a change in the machine's load moves them all alike (their
+    ratios are what is reported)."""
     times: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(runs):
         for name, (cmd, stdin, env) in jobs.items():
             start = time.perf_counter()
-            subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, check=False)
+            if stdin is None:
+                on_a_terminal(cmd, env)
+            else:
+                subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, check=False)
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -77,7 +113,9 @@ def main() -> None:
                           "tfprep --version": ([str(BIN), "--version"], "", env_empty),
                           "tfprep --help": ([str(BIN), "--help"], "", env_empty),
                           "tfprep (home screen)": ([str(BIN)], "", env_empty),
-                          "one-card quiz (scripted)": (quiz, "\n3\n", env_empty)}, args.runs)
+                          "one-card quiz (scripted)": (quiz, "\n3\n", env_empty),
+                          "one-card quiz (terminal)": (quiz, None, {**env_empty, "TERM": "xterm",
+                                                                    "COLUMNS": "80"})}, args.runs)
         baseline = t.pop("baseline")
         print(f"baseline `python -c 'import typer, rich'`: {baseline * 1000:.0f} ms (median of {args.runs}, "
               "interleaved with the commands)")

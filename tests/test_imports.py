@@ -97,9 +97,15 @@ def test_fsrs_loads_when_a_preview_needs_it():
     assert mods == ["fsrs"]
 
 
-def test_home_screen_loads_no_scheduler_and_no_tables():
-    mods, proc = loaded(["fsrs", "rich.table", "rich.panel"], [])
+def test_home_screen_loads_no_scheduler_and_no_rich_console():
+    mods, proc = loaded(["fsrs", "rich.console", "rich.table", "rich.panel"], [])
     assert "Next:" in proc.stdout and mods == []
+
+
+def test_a_quiz_from_a_pipe_loads_no_rich_console():
+    mods, proc = loaded(["rich.console", "rich.text", "rich.markdown"], ["quiz", "--bank", "core25", "--limit", "1"],
+                        "\n3\n")
+    assert "Session summary" in proc.stdout and mods == []
 
 
 def test_the_store_is_closed_on_the_way_out(tfprep_home):

@@ -163,6 +163,24 @@ def test_escape_and_markup_read_as_rich_reads_them():
         assert [set(st.split()) for chunk, st in ours.runs for _ in chunk] == styles
 
 
+def test_the_home_screen_is_drawn_as_rich_draws_it(tfprep_home):
+    """First run (the welcome) and a day of the plan, at every width."""
+    from datetime import datetime, timezone
+
+    from tfprep import home, plan, store
+
+    conn = store.connect()
+    all_banks = banks.load_all()
+    t = datetime.now(timezone.utc)
+    for plan_day in (None, plan.today(conn, all_banks, t)):
+        data = home.compute(conn, all_banks, t, new_per_day=10, plan_day=plan_day)
+        for first in (True, False):
+            data["first_run"] = first
+            blocks = cardview.home_blocks(data, "3h", "/home/me/.local/share/tfprep [x]")
+            for width in WIDTHS:
+                assert same(blocks, width)
+
+
 def test_foreign_answers_are_drawn_by_rich(capsys):
     """An answer outside mdlite's subset (a table) makes its screen rich's, whatever the output."""
     blocks = cardview.markdown("| a | b |\n|---|---|\n| 1 | 2 |")

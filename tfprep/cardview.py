@@ -1,8 +1,8 @@
-"""The quiz's screens: the question, the model answer, the prompts, the status line of the
-terminal quiz and the session summary.
+"""The screens of every start: the home screen, and the quiz's (the question, the model answer,
+the prompts, the status line of the terminal quiz and the session summary).
 
 Each screen is described once, as tfprep.term blocks, and term draws it (plain on a pipe, with
-colours on a terminal), so a quiz never imports rich. Where term cannot (a notebook, a dumb
+colours on a terminal), so neither `tfprep` nor a quiz imports rich. Where term cannot (a notebook, a dumb
 terminal, an answer with a table) and once rich is loaded anyway, tfprep.console's rich console
 draws the same blocks. The two give the same characters: tests/test_term.py holds them to it.
 """
@@ -256,6 +256,52 @@ def summary_blocks(data: dict) -> list:
 
 def summary(data: dict) -> None:
     show(summary_blocks(data))
+
+
+# --- the home screen -----------------------------------------------------------------------------
+
+WELCOME = """Welcome to tfprep. It has three parts:
+  * questions: interview questions with model answers, as spaced-repetition flashcards (tfprep quiz);
+  * drills: implement attention and friends, graded by a hidden test suite that names your bug (tfprep drill);
+  * a plan: a 14-day roadmap through both, stretched to your interview date (tfprep plan --interview DATE).
+After each answer you rate your recall: 1 Again (forgot), 2 Hard, 3 Good, 4 Easy. The rating sets when the card comes back (FSRS). A drill is rated by how its attempt went: the first try without hints is Good.
+Your progress lives in {home} (set TFPREP_HOME to move it)."""
+
+
+def home_blocks(data: dict, next_card_in: str | None, home_dir: str) -> list:
+    """The daily screen: what is due, today's plan step, the streak and the one command to run.
+    Lines of text, drawn like the quiz's (no rich: this screen is part of every start-up's budget)."""
+    lines = []
+    if data["first_run"]:
+        lines += [text(WELCOME.format(home=home_dir)), text("")]
+    rows = []
+    later = f"{data['cards_due_later_today']}" + (f" (then next {next_card_in})" if next_card_in else "")
+    rows += [("Cards due now", str(data["cards_due_now"])), ("Due later today", later),
+             ("New cards left today", str(data["new_cards_today"])),
+             ("Drills due", ", ".join(data["drills_due"]) or "none")]
+    if data["drills_due_later_today"]:
+        rows.append(("Drills due later today", ", ".join(data["drills_due_later_today"])))
+    plan = data.get("plan")
+    if plan:
+        days = plan["days"]
+        which = f"day {days[0]}" if len(days) == 1 else f"days {days[0]}-{days[-1]}"
+        rows.append(("Plan", f"{which} of {plan['of']}: {plan['title']}"
+                             + (f" (interview {plan['interview']})" if plan.get("interview") else "")))
+        if plan.get("read"):
+            rows.append(("Read", plan["read"]))
+        rows.append(("Plan's cards", f"{len(plan['questions'])} today, {plan['new_cards']} not seen yet"))
+        if plan["drills"]:
+            rows.append(("Plan's drills", ", ".join(d["name"] + (" (passed)" if d["done"] else "") for d in plan["drills"])))
+    width = max(len(label) for label, _ in rows) + 2
+    streak = data["streak_days"]
+    lines.append(assemble(("Today", "bold"), f" · streak {streak} day{'s' * (streak != 1)}"))
+    lines += [assemble((label.ljust(width), "bold"), value) for label, value in rows]
+    lines.append(assemble("Next: ", (data["next"]["command"], "bold"), f"   ({data['next']['why']})"))
+    return lines
+
+
+def home(data: dict, next_card_in: str | None, home_dir: str) -> None:
+    show(home_blocks(data, next_card_in, home_dir))
 
 
 # --- the quiz on a terminal: single keys, one status line redrawn in place --------------------------

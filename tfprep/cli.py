@@ -122,9 +122,9 @@ def _home(as_json: bool) -> None:
     if as_json:
         typer.echo(_dumps(data, indent=2))
         return
-    from tfprep import console, paths
+    from tfprep import cardview, paths
 
-    console.home(data, home.later(t, data["next_card_due"]), str(paths.home()))
+    cardview.home(data, home.later(t, data["next_card_due"]), str(paths.home()))
 
 
 # --- quiz -----------------------------------------------------------------------------------

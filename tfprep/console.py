@@ -41,46 +41,6 @@ def plain(message: str) -> None:
 esc = escape
 
 
-WELCOME = """Welcome to tfprep. It has three parts:
-  * questions: interview questions with model answers, as spaced-repetition flashcards (tfprep quiz);
-  * drills: implement attention and friends, graded by a hidden test suite that names your bug (tfprep drill);
-  * a plan: a 14-day roadmap through both, stretched to your interview date (tfprep plan --interview DATE).
-After each answer you rate your recall: 1 Again (forgot), 2 Hard, 3 Good, 4 Easy. The rating sets when the card comes back (FSRS). A drill is rated by how its attempt went: the first try without hints is Good.
-Your progress lives in {home} (set TFPREP_HOME to move it)."""
-
-
-def home(data: dict, next_card_in: str | None, home_dir: str) -> None:
-    """The daily screen: what is due, today's plan step, the streak and the one command to run.
-    Plain lines of Text (no Table or Panel: this screen is part of every start-up's budget)."""
-    if data["first_run"]:
-        out.print(Text(WELCOME.format(home=home_dir)))
-        out.print()
-    rows = []
-    later = f"{data['cards_due_later_today']}" + (f" (then next {next_card_in})" if next_card_in else "")
-    rows += [("Cards due now", str(data["cards_due_now"])), ("Due later today", later),
-             ("New cards left today", str(data["new_cards_today"])),
-             ("Drills due", ", ".join(data["drills_due"]) or "none")]
-    if data["drills_due_later_today"]:
-        rows.append(("Drills due later today", ", ".join(data["drills_due_later_today"])))
-    plan = data.get("plan")
-    if plan:
-        days = plan["days"]
-        which = f"day {days[0]}" if len(days) == 1 else f"days {days[0]}-{days[-1]}"
-        rows.append(("Plan", f"{which} of {plan['of']}: {plan['title']}"
-                             + (f" (interview {plan['interview']})" if plan.get("interview") else "")))
-        if plan.get("read"):
-            rows.append(("Read", plan["read"]))
-        rows.append(("Plan's cards", f"{len(plan['questions'])} today, {plan['new_cards']} not seen yet"))
-        if plan["drills"]:
-            rows.append(("Plan's drills", ", ".join(d["name"] + (" (passed)" if d["done"] else "") for d in plan["drills"])))
-    width = max(len(label) for label, _ in rows) + 2
-    streak = data["streak_days"]
-    out.print(Text.assemble(("Today", "bold"), f" · streak {streak} day{'s' * (streak != 1)}"))
-    for label, value in rows:
-        out.print(Text.assemble((label.ljust(width), "bold"), value))
-    out.print(Text.assemble("Next: ", (data["next"]["command"], "bold"), f"   ({data['next']['why']})"))
-
-
 def plan(data: dict) -> None:
     """The plan's days with progress marks; with an interview date, the load and the recall forecast."""
     from rich.table import Table
