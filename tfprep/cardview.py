@@ -2,9 +2,10 @@
 the prompts, the status line of the terminal quiz and the session summary).
 
 Each screen is described once, as tfprep.term blocks, and term draws it (plain on a pipe, with
-colours on a terminal), so neither `tfprep` nor a quiz imports rich. Where term cannot (a notebook, a dumb
-terminal, an answer with a table) and once rich is loaded anyway, tfprep.console's rich console
-draws the same blocks. The two give the same characters: tests/test_term.py holds them to it.
+colours on a terminal), so neither `tfprep` nor a quiz imports rich. Where term cannot (a
+notebook, a dumb terminal, an answer with a table) and once rich is loaded anyway,
+tfprep.console's rich console draws the same blocks. The two give the same characters:
+tests/test_term.py holds them to it.
 """
 from __future__ import annotations
 
@@ -76,7 +77,6 @@ def to_rich(block):
 
         if not block.rows:
             return Text("")  # a grid of no rows prints an empty line, as rich's does
-
         grid = RichTable.grid(padding=(0, 1), pad_edge=block.pad_edge)
         grid.add_column(justify="right" if block.right_first else "left", no_wrap=block.no_wrap_first)
         grid.add_column()

@@ -63,7 +63,7 @@ def _reveal(q, marks, suggested) -> None:
     cardview.reveal(q, marks, practise=[d for d in q.drills if paths.drill_exists(d)])
     if marks is not None:
         cardview.info(f"You covered {sum(marks)}/{len(marks)} key points; suggested rating: "
-                     f"{int(suggested)} {cardview.RATING_NAME[int(suggested)]}.")
+                      f"{int(suggested)} {cardview.RATING_NAME[int(suggested)]}.")
 
 
 def _previews(session: QuizSession, q) -> dict[Rating, str]:
@@ -80,7 +80,7 @@ def _ask_rating(session: QuizSession, q, suggested: Rating | None):
     previews = _previews(session, q)
     while True:
         answer = cardview.ask(cardview.rating_prompt(previews, int(suggested) if suggested else None,
-                                                   session.can_undo))
+                                                     session.can_undo))
         if answer is None:
             return "quit"
         key = answer.strip().lower()
