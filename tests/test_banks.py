@@ -329,10 +329,8 @@ def test_unwritten_drills_are_warnings_not_errors(cli, tmp_path, planned_drill):
 def test_practise_line_lists_only_written_drills(cli, planned_drill, monkeypatch):
     """A question naming a drill not written yet and written ones: the quiz's "Practise it" line
     points only at the ones that exist."""
-    import dataclasses
-
     base = next(q for b in banks.load_all().values() for q in b.questions if "attention" in q.drills)
-    q = dataclasses.replace(base, drills=tuple(base.drills) + (PLANNED,))
+    q = base._replace(drills=tuple(base.drills) + (PLANNED,))
     monkeypatch.setattr(banks, "select", lambda *a, **k: [q])
     res = cli("quiz", "--cram", "--limit", "1", input="\n3\n")
     assert res.exit_code == 0, res.output

@@ -137,10 +137,10 @@ def math_bank(all_banks):
     """core25 plus one question written with every math delimiter (the shipped banks use none:
     they write math in Unicode or code spans)."""
     base = all_banks["core25"].questions[0]
-    q = replace(base, id="math-delimiters", question="What is $\\sum_i a_i$?",
-                answer="Inline $a_i * b_i$ and \\(y_*\\), display\n\n$$\\sum_{i=1}^{n} x_i^2 < c$$\n\n"
-                       "and \\[ W_{*} \\], but `$x_1$` is code and $5 and $10 are prices.",
-                key_points=("the norm $\\|x\\|_2$", *base.key_points[1:]))
+    q = base._replace(id="math-delimiters", question="What is $\\sum_i a_i$?",
+                      answer="Inline $a_i * b_i$ and \\(y_*\\), display\n\n$$\\sum_{i=1}^{n} x_i^2 < c$$\n\n"
+                             "and \\[ W_{*} \\], but `$x_1$` is code and $5 and $10 are prices.",
+                      key_points=("the norm $\\|x\\|_2$", *base.key_points[1:]))
     bank = replace(all_banks["core25"], questions=[q])
     return {"core25": bank}
 

@@ -280,14 +280,12 @@ def bank_show(
 
     q = banks_mod.find(banks_mod.load_all(), qid)
     if as_json:
-        from dataclasses import asdict
-
         try:
             status = cards.status(store.connect(write=False), q.id, now())
             card = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in status.items()}
         except TfprepError:  # an unusable store: the question is still worth showing
             card = None
-        typer.echo(_dumps({**asdict(q), "card": card}, indent=2))
+        typer.echo(_dumps({**q._asdict(), "card": card}, indent=2))
         return
     cardview.question(q, 1, 1)
     cardview.reveal(q)
