@@ -117,7 +117,8 @@ def test_prompts_lines_and_summary_are_drawn_as_rich_draws_them():
 
 
 WORDS = ["a", "the", "attention", "softmax(QKᵀ/√d)", "O(n²·d)", "KV-cache", "x" * 70, "注意力机制", "🙂", "[bold]",
-         "\\[", "e.g.", "--", "(1)", "tfprep drill flash-attention-triton-backward", "y" * 23]
+         "\\[", "e.g.", "--", "(1)", "tfprep drill flash-attention-triton-backward", "y" * 23,
+         "\r", "a\x07b\x08"]
 
 
 def generated(rnd: random.Random) -> str:
@@ -179,6 +180,16 @@ def test_the_home_screen_is_drawn_as_rich_draws_it(tfprep_home):
             blocks = cardview.home_blocks(data, "3h", "/home/me/.local/share/tfprep [x]")
             for width in WIDTHS:
                 assert same(blocks, width)
+
+
+def test_a_typed_answer_with_tabs_or_control_characters_is_drawn_as_rich_draws_it(capsys):
+    """rich strips BEL, BS, VT, FF and CR and expands tabs; term strips the same and leaves a
+    tab to rich (the screen is then rich's)."""
+    assert same([term.Panel([term.text("one\rtwo\x07 three\x0c\x0b\x08")], term.text("Your answer"))], 40)
+    with pytest.raises(term.Unsupported):
+        term.render([term.text("a\tb")], 40)
+    cardview.typed_answer("col\tumn")
+    assert "col     umn" in capsys.readouterr().out
 
 
 def test_foreign_answers_are_drawn_by_rich(capsys):

@@ -24,6 +24,8 @@ from rich.cells import cell_len, chop_cells, set_cell_size
 
 # --- styled text ---------------------------------------------------------------------------------
 
+_CONTROL = {7: None, 8: None, 11: None, 12: None, 13: None}  # what rich's Text strips: BEL, BS, VT, FF, CR
+
 
 class Text:
     """Runs of (text, style); `style` lies beneath every run (rich's Text(style=...))."""
@@ -35,7 +37,7 @@ class Text:
 
     @property
     def plain(self) -> str:
-        return "".join(t for t, _ in self.runs)
+        return "".join(t for t, _ in self.runs).translate(_CONTROL)
 
 
 def text(s: str, style: str = "") -> Text:
@@ -122,6 +124,9 @@ def _spaces(n: int, style: str = "") -> _Line:
 def _of(t: Text) -> _Line:
     s, st = [], []
     for chunk, style in t.runs:
+        chunk = chunk.translate(_CONTROL)
+        if "\t" in chunk:
+            raise Unsupported("a tab (rich expands it to its tab stops)")
         s.append(chunk)
         st.extend([(t.style + " " + style).strip()] * len(chunk))
     return _Line("".join(s), st)
