@@ -1,7 +1,8 @@
 """Everything that draws on the terminal with rich, the only module that imports it for drawing.
 
-The quiz's cards, prompts and summary are described in tfprep.cardview, which lays them out
-without rich where the output is plain (tfprep.term) and hands them to `out` here otherwise."""
+The home screen and the quiz's screens are described in tfprep.cardview, which lays them out
+with tfprep.term (no rich: a pipe or a terminal) and hands them to `out` here where term does not
+draw (a notebook, a dumb terminal, an answer with a table)."""
 from __future__ import annotations
 
 import os
@@ -11,11 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-# the quiz's screens are drawn by tfprep.cardview (without rich on a pipe); names both use are there
+# names the quiz's screens (tfprep.cardview) and this module's both use
 from tfprep.cardview import RATING_NAME, ask, when
 
-# Panel, Table and box are imported by the functions that draw them: the home screen and the
-# one-line messages need only Text, and rich.table (with fractions and decimal) is ~4 ms.
+# Panel, Table and box are imported by the functions that draw them: the one-line messages
+# need only Text, and rich.table (with fractions and decimal) is ~4 ms.
 
 # emoji=False: no `:name:` codes in our text, and their table (~2 ms) is then never loaded (a
 # Panel's title is rendered with emoji codes on when it is a str: titles are Text here)
