@@ -205,17 +205,16 @@ def wrap(t: Text, width: int, justify: str = "default", overflow: str = "fold") 
     return lines
 
 
-def _measure(t: Text) -> tuple[int, int]:
-    """rich's measurement of a Text: (longest word, longest line) in cells."""
-    plain = t.plain
-    rows = plain.splitlines()
-    longest = max((cell_len(r) for r in rows), default=0)
-    words = plain.split()
-    return (max(cell_len(w) for w in words) if words else longest), longest
+def _longest_line(t: Text) -> int:
+    """rich's measured maximum of a Text: its longest line in cells (the minimum, its longest
+    word, only matters to rich's expanding tables, which these are not)."""
+    return max((cell_len(r) for r in t.plain.splitlines()), default=0)
 
 
 def _pad(lines: list[_Line], width: int) -> list[_Line]:
-    return [_crop(ln, width) + _spaces(width - cell_len(_crop(ln, width).s)) for ln in lines]
+    """Each line cut or padded to exactly `width` cells (rich's render_lines with pad=True)."""
+    cut = [_crop(ln, width) for ln in lines]
+    return [ln + _spaces(width - cell_len(ln.s)) for ln in cut]
 
 
 # --- blocks ----------------------------------------------------------------------------------------
@@ -295,18 +294,10 @@ def _grid(g: Grid, max_width: int) -> list[_Line]:
 
     def measure(col: int, width: int) -> int:
         """A column's measured maximum within `width` (rich's Padding + Text measurement)."""
-        best = 0
-        for row in g.rows:
-            if width - extras[col] < 1:
-                best = max(best, width)
-                continue
-            low, high = _measure(row[col])
-            high = min(high, width - extras[col])
-            low = min(low, high)
-            if high < 1:
-                low = high = 0
-            best = max(best, min(high + extras[col], width))
-        return best
+        room = width - extras[col]
+        if room < 1:
+            return width
+        return max(min(_longest_line(row[col]), room) for row in g.rows) + extras[col]
 
     widths = [measure(c, max_width) or 1 for c in (0, 1)]
     if sum(widths) > max_width:
